@@ -1,0 +1,2 @@
+/* placeholder: to be written */
+extern int smplat_placeholder_schedule;
