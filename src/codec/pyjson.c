@@ -1,2 +1,277 @@
-/* placeholder: to be written */
-extern int smplat_placeholder_pyjson;
+/*
+ * Python-compatible JSON text. The original service writes Redis entries and payloads with
+ * json.dumps, and consumers (and conformance tests) compare bytes, so jansson's own dumper
+ * (different separators, different float formatting, no ensure_ascii in Python's sense)
+ * cannot be used. This file walks jansson values and writes what Python would: ", " and ": "
+ * separators (or the compact pair), keys in insertion order, floats via repr(), and strings
+ * escaped with Python's rules. Parsing is jansson's, with a nesting limit on top because
+ * the network controls the input.
+ */
+#include "codec/pyjson.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/error.h"
+#include "base/pynum.h"
+#include "base/sb.h"
+
+/* Decodes one UTF-8 sequence at s[0..n); returns its length and the code point in *cp, or 0
+ * when the bytes are not well-formed UTF-8. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    uint32_t c = s[0];
+    size_t len;
+    uint32_t min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        c &= 0x1F;
+        min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        c &= 0x0F;
+        min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        c &= 0x07;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* A string literal with the escapes of Python's encoder: the short forms for quote,
+ * backslash and \b \f \n \r \t, \u00XX (lowercase) for the other control characters, and,
+ * with ensure_ascii, \uXXXX for everything outside printable ASCII including DEL, as a
+ * surrogate pair above the BMP. Without ensure_ascii, other bytes pass through unchanged.
+ * Bytes that are not valid UTF-8 (jansson normally refuses them) become \ufffd. */
+static void dump_string(struct sb *out, const char *str, size_t n, int ascii)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    sb_putc(out, '"');
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        switch (c) {
+        case '"':
+            sb_puts(out, "\\\"");
+            i++;
+            continue;
+        case '\\':
+            sb_puts(out, "\\\\");
+            i++;
+            continue;
+        case '\b':
+            sb_puts(out, "\\b");
+            i++;
+            continue;
+        case '\f':
+            sb_puts(out, "\\f");
+            i++;
+            continue;
+        case '\n':
+            sb_puts(out, "\\n");
+            i++;
+            continue;
+        case '\r':
+            sb_puts(out, "\\r");
+            i++;
+            continue;
+        case '\t':
+            sb_puts(out, "\\t");
+            i++;
+            continue;
+        default:
+            break;
+        }
+        if (c < 0x20) {
+            sb_printf(out, "\\u%04x", c);
+            i++;
+            continue;
+        }
+        if (c < 0x7F || (!ascii && c == 0x7F)) {
+            sb_putc(out, (char)c);
+            i++;
+            continue;
+        }
+        if (!ascii) {
+            /* Copy the whole run of non-special bytes at once. */
+            size_t j = i;
+            while (j < n && s[j] >= 0x20 && s[j] != '"' && s[j] != '\\')
+                j++;
+            sb_append(out, s + i, j - i);
+            i = j;
+            continue;
+        }
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0) {
+            cp = 0xFFFD;
+            len = 1;
+        }
+        if (cp >= 0x10000) {
+            uint32_t v = cp - 0x10000;
+            sb_printf(out, "\\u%04x\\u%04x", 0xD800 | (v >> 10), 0xDC00 | (v & 0x3FF));
+        } else {
+            sb_printf(out, "\\u%04x", cp);
+        }
+        i += len;
+    }
+    sb_putc(out, '"');
+}
+
+/* Recursive walk. depth guards against stack exhaustion on absurd nesting and against the
+ * reference cycles jansson does not forbid (Python reports "Circular reference detected"). */
+static int dump_value(struct sb *out, const json_t *v, int flags, int depth)
+{
+    const char *item_sep = (flags & PYJSON_COMPACT) ? "," : ", ";
+    const char *key_sep = (flags & PYJSON_COMPACT) ? ":" : ": ";
+    int ascii = (flags & PYJSON_ENSURE_ASCII) != 0;
+    char num[PYNUM_BUFSZ];
+    int rc;
+
+    if (!v)
+        return ERR_INVALID;
+    if (depth > PYJSON_MAX_DUMP_DEPTH)
+        return ERR_LIMIT;
+
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        sb_puts(out, "null");
+        return 0;
+    case JSON_TRUE:
+        sb_puts(out, "true");
+        return 0;
+    case JSON_FALSE:
+        sb_puts(out, "false");
+        return 0;
+    case JSON_INTEGER:
+        sb_printf(out, "%lld", (long long)json_integer_value(v));
+        return 0;
+    case JSON_REAL:
+        sb_append(out, num, pynum_float_json(json_real_value(v), num));
+        return 0;
+    case JSON_STRING:
+        dump_string(out, json_string_value(v), json_string_length(v), ascii);
+        return 0;
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        sb_putc(out, '[');
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                sb_puts(out, item_sep);
+            rc = dump_value(out, json_array_get(v, i), flags, depth + 1);
+            if (rc < 0)
+                return rc;
+        }
+        sb_putc(out, ']');
+        return 0;
+    }
+    case JSON_OBJECT: {
+        /* jansson iterates objects in insertion order (its hashtable keeps an ordered
+         * list), which is what Python's dict does. */
+        int first = 1;
+        sb_putc(out, '{');
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            if (!first)
+                sb_puts(out, item_sep);
+            first = 0;
+            dump_string(out, json_object_iter_key(it), json_object_iter_key_len(it), ascii);
+            sb_puts(out, key_sep);
+            rc = dump_value(out, json_object_iter_value(it), flags, depth + 1);
+            if (rc < 0)
+                return rc;
+        }
+        sb_putc(out, '}');
+        return 0;
+    }
+    }
+    return ERR_INVALID;
+}
+
+int pyjson_dump_sb(struct sb *out, const json_t *v, int flags)
+{
+    return dump_value(out, v, flags, 0);
+}
+
+char *pyjson_dumps(const json_t *v, int flags)
+{
+    struct sb out = SB_INIT;
+    if (pyjson_dump_sb(&out, v, flags) < 0) {
+        sb_release(&out);
+        return NULL;
+    }
+    return sb_detach(&out);
+}
+
+/* Nesting depth of v: 0 for scalars, 1 + the deepest child for arrays and objects. Stops
+ * descending once limit is exceeded, so the walk is bounded by the limit, not the input. */
+static size_t depth_of(const json_t *v, size_t limit)
+{
+    size_t best = 0, d;
+    if (json_is_array(v)) {
+        if (limit == 0)
+            return 1;
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            d = depth_of(json_array_get(v, i), limit - 1);
+            if (d > best)
+                best = d;
+            if (best > limit - 1)
+                break;
+        }
+        return best + 1;
+    }
+    if (json_is_object(v)) {
+        if (limit == 0)
+            return 1;
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it)) {
+            d = depth_of(json_object_iter_value(it), limit - 1);
+            if (d > best)
+                best = d;
+            if (best > limit - 1)
+                break;
+        }
+        return best + 1;
+    }
+    return 0;
+}
+
+json_t *pyjson_loads(const char *text, size_t len, size_t max_depth, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    if (!text) {
+        if (errlen)
+            snprintf(err, errlen, "no JSON text");
+        return NULL;
+    }
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+    if (!v) {
+        if (errlen)
+            snprintf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line,
+                     jerr.column, jerr.text);
+        return NULL;
+    }
+    if (depth_of(v, max_depth) > max_depth) {
+        if (errlen)
+            snprintf(err, errlen, "JSON nested deeper than %zu levels", max_depth);
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}

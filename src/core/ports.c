@@ -1,2 +1,0 @@
-/* placeholder: to be written */
-extern int smplat_placeholder_ports;
