@@ -21,10 +21,7 @@
  * legitimate comes near this. */
 #define ISO_MAX_INPUT 256
 
-static int is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int days_in_month(int y, int m)
 {
@@ -65,10 +62,7 @@ static int weekday_of(int64_t days)
     return (int)(w < 0 ? w + 7 : w);
 }
 
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* CPython's parse_digits: exactly n ASCII digits accumulated into *var, NULL otherwise. The
  * input is NUL-terminated, so reading stops at the end of the string. */
@@ -213,8 +207,8 @@ static int parse_hms(const char *s, const char *end, int vals[4])
 }
 
 /* CPython's parse_isoformat_time. *has_tz and *tz_sec receive the offset. Offsets with a
- * sub-second part, which Python accepts, are refused: struct iso_time keeps whole seconds
- * and nothing the original writes carries them. */
+ * sub-second part ("+01:00:00.5"), which Python accepts, are refused: struct iso_time keeps
+ * whole seconds and nothing the original writes carries them. */
 static int parse_time(const char *s, size_t len, int vals[4], int *has_tz, int *tz_sec)
 {
     const char *end = s + len;
@@ -240,9 +234,10 @@ static int parse_time(const char *s, size_t len, int vals[4], int *has_tz, int *
     int tzv[4];
     if (parse_hms(tz + 1, end, tzv) != 0)
         return -1;
-    if (tzv[3] != 0)
-        return -1;
     int off = tzv[0] * 3600 + tzv[1] * 60 + tzv[2];
+    /* CPython builds plain UTC, dropping the fraction, when the whole seconds are zero. */
+    if (tzv[3] != 0 && off != 0)
+        return -1;
     if (off >= 86400)
         return -1;
     *has_tz = 1;
@@ -312,7 +307,10 @@ int iso_parse(const char *s, size_t len, struct iso_time *out)
     if ((size_t)sep < n) {
         /* The separator is one character, which in UTF-8 may take several bytes. */
         const unsigned char lead = (unsigned char)buf[sep];
-        size_t step = (lead & 0x80) == 0 ? 1 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF0) == 0xF0 ? 4 : 2;
+        size_t step = (lead & 0x80) == 0      ? 1
+                      : (lead & 0xF0) == 0xE0 ? 3
+                      : (lead & 0xF0) == 0xF0 ? 4
+                                              : 2;
         size_t start = (size_t)sep + step;
         if (start > n)
             return ERR_INVALID;
@@ -356,8 +354,8 @@ static size_t format_local(int64_t us, char out[ISO_BUFSZ])
     int64_t y;
     int mo, d, h, mi, s, frac;
     split(us, &y, &mo, &d, &h, &mi, &s, &frac);
-    int n = snprintf(out, ISO_BUFSZ, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, mo, d, h,
-                     mi, s);
+    int n =
+        snprintf(out, ISO_BUFSZ, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, mo, d, h, mi, s);
     if (frac)
         n += snprintf(out + n, ISO_BUFSZ - (size_t)n, ".%06d", frac);
     return (size_t)n;
@@ -392,8 +390,8 @@ size_t iso_format_z(int64_t utc_us, char out[ISO_BUFSZ])
     int64_t y;
     int mo, d, h, mi, s, frac;
     split(utc_us, &y, &mo, &d, &h, &mi, &s, &frac);
-    int n = snprintf(out, ISO_BUFSZ, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, mo, d, h,
-                     mi, s);
+    int n =
+        snprintf(out, ISO_BUFSZ, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, mo, d, h, mi, s);
     if (frac) {
         char f[8];
         snprintf(f, sizeof f, "%06d", frac);

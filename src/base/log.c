@@ -54,8 +54,9 @@ static void stamp(char out[STAMP_BUFSZ])
     time_t secs = (time_t)(us / 1000000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(out, STAMP_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000 / 1000));
+    snprintf(out, STAMP_BUFSZ, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(us % 1000000 / 1000));
 }
 
 /* A JSON string literal; the message is UTF-8 already, only quotes, backslashes and control

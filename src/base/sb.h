@@ -23,7 +23,7 @@ void sb_append(struct sb *sb, const void *data, size_t len);
 void sb_puts(struct sb *sb, const char *s);
 void sb_putc(struct sb *sb, char c);
 void sb_printf(struct sb *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_vprintf(struct sb *sb, const char *fmt, va_list ap);
+void sb_vprintf(struct sb *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Returns the buffer (new, caller frees; "" when empty) and leaves the builder empty. */
 char *sb_detach(struct sb *sb);
 /* The current contents, "" when empty; borrowed. */

@@ -4,6 +4,7 @@
  * the replay or the pass failed, 2 for usage and configuration errors.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,15 @@ static const char usage[] =
     "  provider-replay replay --provider-id ID --provider-order-id UUID [--amount X]\n"
     "      replay one provider order now and print the replay entry\n";
 
-static int usage_error(const char *fmt, const char *detail)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
     fputs(usage, stderr);
     fprintf(stderr, "provider-replay: error: ");
-    fprintf(stderr, fmt, detail);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     return EXIT_USAGE;
 }

@@ -263,8 +263,8 @@ json_t *pyjson_loads(const char *text, size_t len, size_t max_depth, char *err, 
     json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
     if (!v) {
         if (errlen)
-            snprintf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line,
-                     jerr.column, jerr.text);
+            snprintf(err, errlen, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                     jerr.text);
         return NULL;
     }
     if (depth_of(v, max_depth) > max_depth) {

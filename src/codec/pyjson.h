@@ -14,8 +14,8 @@
 struct sb;
 
 enum {
-    PYJSON_SPACED = 0,        /* json.dumps default separators (", ", ": ") */
-    PYJSON_COMPACT = 1 << 0,  /* separators=(",", ":") */
+    PYJSON_SPACED = 0,            /* json.dumps default separators (", ", ": ") */
+    PYJSON_COMPACT = 1 << 0,      /* separators=(",", ":") */
     PYJSON_ENSURE_ASCII = 1 << 1, /* ensure_ascii=True (Python's default) */
 };
 

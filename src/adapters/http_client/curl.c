@@ -87,23 +87,20 @@ struct batch {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_code = CURLE_OK;
 
-static void curl_global_once(void)
-{
-    curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+static void curl_global_once(void) { curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 /* ---- outbound policy ---------------------------------------------------------------- */
 
 static int ipv4_is_private(uint32_t a)
 {
-    return (a >> 24) == 0 ||                  /* 0.0.0.0/8: "this network", unspecified */
-           (a >> 24) == 10 ||                 /* 10/8 */
-           (a >> 24) == 127 ||                /* loopback */
+    return (a >> 24) == 0 ||                   /* 0.0.0.0/8: "this network", unspecified */
+           (a >> 24) == 10 ||                  /* 10/8 */
+           (a >> 24) == 127 ||                 /* loopback */
            (a >> 16) == ((169u << 8) | 254) || /* link-local */
-           (a >> 20) == ((172u << 4) | 1) ||  /* 172.16/12 */
+           (a >> 20) == ((172u << 4) | 1) ||   /* 172.16/12 */
            (a >> 16) == ((192u << 8) | 168) || /* 192.168/16 */
-           (a >> 22) == ((100u << 2) | 1) ||  /* 100.64/10: CGNAT */
-           (a >> 29) == 7;                    /* 224/4 multicast, 240/4 reserved, broadcast */
+           (a >> 22) == ((100u << 2) | 1) ||   /* 100.64/10: CGNAT */
+           (a >> 29) == 7;                     /* 224/4 multicast, 240/4 reserved, broadcast */
 }
 
 /* Whether a resolved address is one the service must not reach on a provider's behalf.
@@ -123,13 +120,13 @@ static int sockaddr_is_private(const struct sockaddr *sa, size_t len)
         static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
         static const unsigned char zero[15] = {0};
         if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0) {
-            uint32_t a = ((uint32_t)b[12] << 24) | ((uint32_t)b[13] << 16) |
-                         ((uint32_t)b[14] << 8) | b[15];
+            uint32_t a =
+                ((uint32_t)b[12] << 24) | ((uint32_t)b[13] << 16) | ((uint32_t)b[14] << 8) | b[15];
             return ipv4_is_private(a);
         }
         if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1))
-            return 1;                            /* :: and ::1 */
-        if ((b[0] & 0xfe) == 0xfc)               /* fc00::/7 unique local */
+            return 1;              /* :: and ::1 */
+        if ((b[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
             return 1;
         if (b[0] == 0xfe && (b[1] & 0x80) == 0x80) /* fe80::/10 link-local, fec0::/10 */
             return 1;
@@ -147,8 +144,7 @@ static curl_socket_t xfer_open_socket(void *clientp, curlsocktype purpose,
 {
     struct xfer *x = clientp;
     (void)purpose;
-    if (!x->t->allow_private &&
-        sockaddr_is_private(&address->addr, (size_t)address->addrlen)) {
+    if (!x->t->allow_private && sockaddr_is_private(&address->addr, (size_t)address->addrlen)) {
         x->blocked = 1;
         return CURL_SOCKET_BAD;
     }
@@ -242,6 +238,25 @@ static int header_value_ok(const char *s)
     return 1;
 }
 
+/* Percent-encodes what httpx would encode before sending and libcurl would refuse or encode
+ * differently: spaces, controls, non-ASCII bytes and the characters that are never legal in a
+ * URL. Existing %XX sequences and the reserved characters are kept as they are. */
+static char *url_escape(const char *u)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct sb sb = SB_INIT;
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"<>\\^`{|}", *p)) {
+            sb_putc(&sb, '%');
+            sb_putc(&sb, hex[*p >> 4]);
+            sb_putc(&sb, hex[*p & 15]);
+        } else {
+            sb_putc(&sb, (char)*p);
+        }
+    }
+    return sb_detach(&sb);
+}
+
 /* Checks the URL against the policy that can be decided without the network: scheme, syntax
  * and the host allow-list. Fills resp and returns -1 when the request must not start. */
 static int xfer_check_url(struct xfer *x)
@@ -270,7 +285,9 @@ static int xfer_check_url(struct xfer *x)
     x->url = curl_url();
     if (!x->url)
         base_oom();
-    CURLUcode uc = curl_url_set(x->url, CURLUPART_URL, u, CURLU_ALLOW_SPACE | CURLU_URLENCODE);
+    char *enc = url_escape(u);
+    CURLUcode uc = curl_url_set(x->url, CURLUPART_URL, enc, 0);
+    free(enc);
     char *host = NULL;
     if (uc == CURLUE_OK)
         uc = curl_url_get(x->url, CURLUPART_HOST, &host, 0);
@@ -423,8 +440,7 @@ static int xfer_start(struct batch *b, size_t i)
     curl_easy_setopt(e, CURLOPT_USERAGENT, CURL_TRANSPORT_USER_AGENT);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     if (has_body || wants_len) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(has_body ? r->body_len : 0));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(has_body ? r->body_len : 0));
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, has_body ? r->body : "");
         if (!is_post)
             curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
@@ -467,8 +483,7 @@ static void xfer_finish(struct xfer *x, CURLcode res)
         r->body = sb_detach(&x->body);
     } else if (x->blocked && !sent) {
         struct sb sb = SB_INIT;
-        sb_printf(&sb,
-                  "Outbound request blocked: %s resolves to a private or loopback address",
+        sb_printf(&sb, "Outbound request blocked: %s resolves to a private or loopback address",
                   x->host ? x->host : "");
         char *msg = sb_detach(&sb);
         resp_fail(r, HTTP_OUTCOME_BLOCKED, msg, 0);
@@ -481,8 +496,7 @@ static void xfer_finish(struct xfer *x, CURLcode res)
     } else if (res == CURLE_COULDNT_RESOLVE_HOST && !sent) {
         resp_fail(r, HTTP_OUTCOME_CONNECT_FAILED, "[Errno -2] Name or service not known", 0);
     } else {
-        resp_fail(r, HTTP_OUTCOME_ERROR, x->errbuf[0] ? x->errbuf : curl_easy_strerror(res),
-                  sent);
+        resp_fail(r, HTTP_OUTCOME_ERROR, x->errbuf[0] ? x->errbuf : curl_easy_strerror(res), sent);
     }
     curl_multi_remove_handle(x->t->multi, x->easy);
     pool_put(x->t, x->easy);

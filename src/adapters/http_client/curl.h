@@ -11,9 +11,9 @@
 #include "core/transport.h"
 
 struct outbound_policy {
-    int allow_private;     /* PROVIDER_ALLOW_PRIVATE_NETWORKS: permit loopback/private targets */
-    char **allowed_hosts;  /* PROVIDER_ALLOWED_HOSTS; borrowed for the call, copied */
-    size_t nallowed;       /* 0: any public host */
+    int allow_private;    /* PROVIDER_ALLOW_PRIVATE_NETWORKS: permit loopback/private targets */
+    char **allowed_hosts; /* PROVIDER_ALLOWED_HOSTS; borrowed for the call, copied */
+    size_t nallowed;      /* 0: any public host */
 };
 
 /* A new transport with its own connection cache, kept across perform() calls so that

@@ -147,6 +147,11 @@ char *store_json_dump(const json_t *v)
     return pyjson_dumps(v, PYJSON_SPACED | PYJSON_ENSURE_ASCII);
 }
 
+int store_run_metadata_empty(const json_t *metadata)
+{
+    return metadata == NULL || (json_is_object(metadata) && json_object_size(metadata) == 0);
+}
+
 void store_errf(char *buf, const char *fmt, ...)
 {
     va_list ap;

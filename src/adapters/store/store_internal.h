@@ -65,6 +65,9 @@ void store_taken_remove(struct store_taken *t, size_t i);
 /* Copies a formatted message into buf[STORE_ERRSZ]. */
 void store_errf(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A run's metadata that is stored as NULL: none, or an empty object (spec-replay §11). */
+int store_run_metadata_empty(const json_t *metadata);
+
 /* Sorts claims by due time, then provider order id, then entry id (the documented order). */
 void store_claims_sort(struct schedule_claim *c, size_t n);
 

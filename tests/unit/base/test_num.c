@@ -2,13 +2,13 @@
  * Unit tests of checked number and boolean parsing: limits and overflow, trailing junk,
  * whitespace, signs, Python float() spellings, and every accepted boolean spelling.
  */
+#include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <limits.h>
-#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -126,10 +126,10 @@ static void test_double(void **state)
 static void test_bool(void **state)
 {
     (void)state;
-    static const char *const yes[] = {"true", "TRUE", "True", "1",  "yes", "YES",
+    static const char *const yes[] = {"true", "TRUE", "True", "1",  "yes",     "YES",
                                       "Yes",  "on",   "ON",   "On", " true\n", "tRuE"};
-    static const char *const no[] = {"false", "FALSE", "False", "0",   "no",
-                                     "NO",    "No",    "off",   "OFF", "Off", "\tfalse "};
+    static const char *const no[] = {"false", "FALSE", "False", "0",   "no",      "NO",
+                                     "No",    "off",   "OFF",   "Off", "\tfalse "};
     static const char *const bad[] = {"", " ", "2", "y", "n", "t", "f", "truee", "of", "-1", "01"};
     int v;
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {

@@ -3,12 +3,12 @@
  * positional/exponent boundaries (1e16 vs 9999999999999998.0, 0.0001 vs 1e-05), negatives,
  * extremes, non-finite values in both the repr and the JSON spelling, and a round-trip sweep.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -137,9 +137,9 @@ static void test_round_trip_sweep(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_examples), cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_small_values),  cmocka_unit_test(test_negative),
-        cmocka_unit_test(test_nonfinite),     cmocka_unit_test(test_ints),
+        cmocka_unit_test(test_spec_examples),    cmocka_unit_test(test_boundaries),
+        cmocka_unit_test(test_small_values),     cmocka_unit_test(test_negative),
+        cmocka_unit_test(test_nonfinite),        cmocka_unit_test(test_ints),
         cmocka_unit_test(test_round_trip_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

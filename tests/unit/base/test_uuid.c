@@ -74,7 +74,8 @@ static void test_parse_rejects(void **state)
 {
     (void)state;
     reject("");
-    reject(NULL);
+    char out[UUID_STRLEN + 1];
+    assert_int_equal(uuid_parse(NULL, out), ERR_INVALID);
     reject("not-a-uuid");
     reject("ccc535b8-dda7-4c0e-a26e-db1f954969d");
     reject("ccc535b8-dda7-4c0e-a26e-db1f954969dbb");

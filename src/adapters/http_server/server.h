@@ -1,0 +1,44 @@
+/*
+ * The HTTP server: libmicrohttpd with a thread pool, request bodies buffered up to a limit,
+ * slow clients timed out, graceful stop. It knows nothing of routes: one handler gets every
+ * complete request and fills a reply (app/api.c holds the route table).
+ */
+#ifndef SMPLAT_ADAPTERS_HTTP_SERVER_H
+#define SMPLAT_ADAPTERS_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#define HTTP_SERVER_MAX_BODY (1024 * 1024)
+
+struct http_server;
+struct http_req;
+
+struct http_reply {
+    int status;
+    const char *content_type; /* borrowed static string */
+    char *body;               /* owned (malloc) */
+    size_t body_len;
+    const char *extra_header_name;  /* borrowed, optional (e.g. "Allow") */
+    const char *extra_header_value; /* borrowed, optional */
+};
+
+/* Called from a pool thread for each complete request; must fill rep. */
+struct http_handler {
+    void (*handle)(void *ctx, const struct http_req *req, struct http_reply *rep);
+    void *ctx;
+};
+
+const char *http_req_method(const struct http_req *r);
+const char *http_req_path(const struct http_req *r);
+const char *http_req_body(const struct http_req *r, size_t *len);
+/* Header and query lookups; NULL when absent. Borrowed for the request's lifetime. */
+const char *http_req_header(const struct http_req *r, const char *name);
+const char *http_req_query(const struct http_req *r, const char *name);
+
+/* Starts serving on host:port with `threads` pool threads. NULL with *error (owned). */
+struct http_server *http_server_start(const char *host, int port, int threads,
+                                      const struct http_handler *h, char **error);
+/* Stops accepting, lets in-flight requests finish, frees. NULL-safe. */
+void http_server_stop(struct http_server *s);
+
+#endif

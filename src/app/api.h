@@ -1,0 +1,36 @@
+/* The HTTP API of smplat serve (routes in api.c) and its per-request store pool. */
+#ifndef SMPLAT_APP_API_H
+#define SMPLAT_APP_API_H
+
+#include <pthread.h>
+
+#include "adapters/http_server/server.h"
+#include "app/app.h"
+
+#define API_POOL_MAX 16
+
+struct api {
+    const struct config *cfg; /* borrowed */
+    pthread_mutex_t mu;
+    struct store *free_stores[API_POOL_MAX];
+    size_t nfree;
+    struct status_store *redis; /* shared, under redis_mu; NULL without REDIS_URL */
+    pthread_mutex_t redis_mu;
+    unsigned long demo_orders;
+};
+
+int api_init(struct api *api, const struct config *cfg, char **error);
+void api_release(struct api *api);
+void api_handler(struct api *api, struct http_handler *h);
+struct store *api_store_acquire(struct api *api);
+void api_store_release(struct api *api, struct store *s);
+/* {"replay": RunStatus|null, "alerts": RunStatus|null} with the history backfill. */
+json_t *api_status(struct api *api, struct store *s);
+json_t *api_run_status_payload(const struct run_row *run);
+
+/* smplat serve / demo: runs until SIGTERM or SIGINT. Returns an exit code. */
+int serve_run(const char *host, int port, int demo);
+/* Seeds the demo providers, orders and schedules when absent. 0 or a negative code. */
+int demo_seed(struct store *s, int port, char **error);
+
+#endif
