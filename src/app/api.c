@@ -1,8 +1,9 @@
 /*
- * The HTTP API routes that exist so far, the built-in demo provider, and the run-status
- * payloads of spec-api-ui §4.17-4.19 and §6.2. Each request borrows a store connection from a
- * small pool for its duration; nothing else is shared between pool threads except the Redis
- * status connection, which is used under a mutex.
+ * The HTTP API routes that exist so far, the built-in demo provider, and the
+ * run-status payloads of spec-api-ui §4.17-4.19 and §6.2. Each request borrows
+ * a store connection from a small pool for its duration; nothing else is shared
+ * between pool threads except the Redis status connection, which is used under
+ * a mutex.
  */
 #include "app/api.h"
 
@@ -94,8 +95,8 @@ static void reply_detail(struct http_reply *rep, int status, const char *detail)
 }
 
 /* 422 in the shape of FastAPI's validation errors. */
-static void reply_422(struct http_reply *rep, const char *where, const char *name,
-                      const char *type, const char *msg, const char *input)
+static void reply_422(struct http_reply *rep, const char *where, const char *name, const char *type,
+                      const char *msg, const char *input)
 {
     json_t *err = json_pack("{s:s,s:[s,s],s:s}", "type", type, "loc", where, name, "msg", msg);
     json_object_set_new(err, "input", input ? json_string(input) : json_null());
@@ -162,7 +163,8 @@ json_t *api_run_status_payload(const struct run_row *run)
         json_t *paused = json_object_get(meta, "autoPausedProviders");
         if (json_is_array(paused)) {
             setdefault(summary, "autoPausedProviders", json_deep_copy(paused));
-            json_object_set_new(summary, "autoPaused", json_integer((json_int_t)json_array_size(paused)));
+            json_object_set_new(summary, "autoPaused",
+                                json_integer((json_int_t)json_array_size(paused)));
         }
         json_t *resumed = json_object_get(meta, "autoResumedProviders");
         if (json_is_array(resumed)) {
@@ -174,13 +176,14 @@ json_t *api_run_status_payload(const struct run_row *run)
     json_t *out = json_object();
     json_object_set_new(out, "ranAt", typed_time(run->created_us));
     json_object_set_new(out, "summary", summary);
-    json_object_set_new(out, "metadata", json_is_object(meta) && json_object_size(meta) > 0
-                                             ? json_deep_copy(meta)
-                                             : json_null());
+    json_object_set_new(out, "metadata",
+                        json_is_object(meta) && json_object_size(meta) > 0 ? json_deep_copy(meta)
+                                                                           : json_null());
     return out;
 }
 
-/* A status blob from the status store as a RunStatus (metadata null). NULL when absent. */
+/* A status blob from the status store as a RunStatus (metadata null). NULL when
+ * absent. */
 static json_t *status_entry(struct api *api, struct store *s, const char *key, int *store_failed)
 {
     char *text = NULL;
@@ -204,9 +207,11 @@ static json_t *status_entry(struct api *api, struct store *s, const char *key, i
     }
     json_t *out = json_object();
     json_t *ran = json_object_get(blob, "ranAt");
-    json_object_set_new(out, "ranAt", typed_time_text(json_is_string(ran) ? json_string_value(ran) : NULL));
+    json_object_set_new(out, "ranAt",
+                        typed_time_text(json_is_string(ran) ? json_string_value(ran) : NULL));
     json_t *summary = json_object_get(blob, "summary");
-    json_object_set_new(out, "summary", json_is_object(summary) ? json_incref(summary) : json_object());
+    json_object_set_new(out, "summary",
+                        json_is_object(summary) ? json_incref(summary) : json_object());
     json_object_set_new(out, "metadata", json_null());
     json_decref(blob);
     return out;
@@ -283,7 +288,8 @@ static json_t *history_list(struct store *s, const char *run_type, int limit)
     return arr;
 }
 
-/* Query integer in [lo, hi]; 1 when absent (uses def), 0 when ok, -1 after replying 422. */
+/* Query integer in [lo, hi]; 1 when absent (uses def), 0 when ok, -1 after
+ * replying 422. */
 static int query_int(const struct http_req *req, struct http_reply *rep, const char *name, int lo,
                      int hi, int *out)
 {
@@ -312,7 +318,8 @@ static int query_int(const struct http_req *req, struct http_reply *rep, const c
     return 0;
 }
 
-/* Constant-time comparison: the time taken does not depend on where the strings differ. */
+/* Constant-time comparison: the time taken does not depend on where the strings
+ * differ. */
 static int token_equal(const char *given, const char *expected)
 {
     size_t gl = strlen(given), el = strlen(expected);
@@ -341,13 +348,15 @@ static int authorized(struct api *api, const struct http_req *req)
     return ok;
 }
 
-/* The built-in demo provider: an SMM-panel-like endpoint answering order requests. */
+/* The built-in demo provider: an SMM-panel-like endpoint answering order
+ * requests. */
 static void demo_provider(struct api *api, const struct http_req *req, struct http_reply *rep)
 {
     unsigned long n = __atomic_add_fetch(&api->demo_orders, 1, __ATOMIC_RELAXED);
     size_t len;
     const char *body = http_req_body(req, &len);
-    /* Every seventh request answers like a panel out of funds, so failures show up too. */
+    /* Every seventh request answers like a panel out of funds, so failures show
+     * up too. */
     if (n % 7 == 0 || (body && strstr(body, "quantity=999999"))) {
         reply_json(rep, 200, json_pack("{s:s}", "error", "Not enough funds on balance"));
         return;
@@ -380,10 +389,10 @@ static void run_replay_now(struct api *api, struct store *s, const struct http_r
     if (!entry) {
         entry = json_object();
         json_object_set_new(entry, "ranAt", typed_time(time_now_us()));
-        json_object_set_new(entry, "summary",
-                            summary ? json_incref(summary)
-                                    : json_pack("{s:i,s:i,s:i}", "processed", 0, "succeeded", 0,
-                                                "failed", 0));
+        json_object_set_new(
+            entry, "summary",
+            summary ? json_incref(summary)
+                    : json_pack("{s:i,s:i,s:i}", "processed", 0, "succeeded", 0, "failed", 0));
         json_object_set_new(entry, "metadata", json_null());
     }
     json_decref(summary);
@@ -399,19 +408,33 @@ static void handle(void *ctx, const struct http_req *req, struct http_reply *rep
     int is_post = strcmp(method, "POST") == 0;
 
     if (strcmp(path, "/healthz") == 0) {
-        if (!is_get)
-            return reply_detail(rep, 405, "Method Not Allowed");
-        return reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+        if (!is_get) {
+            reply_detail(rep, 405, "Method Not Allowed");
+            return;
+        }
+        {
+            reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+            return;
+        }
     }
     if (strcmp(path, "/demo-provider/api/v2") == 0) {
-        if (!is_post)
-            return reply_detail(rep, 405, "Method Not Allowed");
-        return demo_provider(api, req, rep);
+        if (!is_post) {
+            reply_detail(rep, 405, "Method Not Allowed");
+            return;
+        }
+        {
+            demo_provider(api, req, rep);
+            return;
+        }
     }
-    if (strncmp(path, "/api/v1/", 8) != 0)
-        return reply_detail(rep, 404, "Not Found");
-    if (!authorized(api, req))
-        return reply_detail(rep, 401, "Invalid API key");
+    if (strncmp(path, "/api/v1/", 8) != 0) {
+        reply_detail(rep, 404, "Not Found");
+        return;
+    }
+    if (!authorized(api, req)) {
+        reply_detail(rep, 401, "Invalid API key");
+        return;
+    }
 
     char route[256];
     snprintf(route, sizeof(route), "%s", path);
@@ -425,14 +448,20 @@ static void handle(void *ctx, const struct http_req *req, struct http_reply *rep
         r = R_HISTORY;
     else if (strcmp(route, API_PREFIX "/automation/replay/run") == 0)
         r = R_REPLAY_RUN;
-    if (r == R_NONE)
-        return reply_detail(rep, 404, "Not Found");
-    if ((r == R_REPLAY_RUN && !is_post) || (r != R_REPLAY_RUN && !is_get))
-        return reply_detail(rep, 405, "Method Not Allowed");
+    if (r == R_NONE) {
+        reply_detail(rep, 404, "Not Found");
+        return;
+    }
+    if ((r == R_REPLAY_RUN && !is_post) || (r != R_REPLAY_RUN && !is_get)) {
+        reply_detail(rep, 405, "Method Not Allowed");
+        return;
+    }
 
     struct store *s = api_store_acquire(api);
-    if (!s)
-        return reply_detail(rep, 503, "database unavailable");
+    if (!s) {
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
     if (r == R_STATUS) {
         reply_json(rep, 200, api_status(api, s));
     } else if (r == R_HISTORY) {

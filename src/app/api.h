@@ -1,4 +1,5 @@
-/* The HTTP API of smplat serve (routes in api.c) and its per-request store pool. */
+/* The HTTP API of smplat serve (routes in api.c) and its per-request store
+ * pool. */
 #ifndef SMPLAT_APP_API_H
 #define SMPLAT_APP_API_H
 
@@ -24,13 +25,15 @@ void api_release(struct api *api);
 void api_handler(struct api *api, struct http_handler *h);
 struct store *api_store_acquire(struct api *api);
 void api_store_release(struct api *api, struct store *s);
-/* {"replay": RunStatus|null, "alerts": RunStatus|null} with the history backfill. */
+/* {"replay": RunStatus|null, "alerts": RunStatus|null} with the history
+ * backfill. */
 json_t *api_status(struct api *api, struct store *s);
 json_t *api_run_status_payload(const struct run_row *run);
 
 /* smplat serve / demo: runs until SIGTERM or SIGINT. Returns an exit code. */
 int serve_run(const char *host, int port, int demo);
-/* Seeds the demo providers, orders and schedules when absent. 0 or a negative code. */
+/* Seeds the demo providers, orders and schedules when absent. 0 or a negative
+ * code. */
 int demo_seed(struct store *s, int port, char **error);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * Turns configuration into working parts. Every command goes through app_config and, when it
- * needs the database, app_open; errors are logged here once, with the exit code the command
- * returns (2 for configuration, 1 for a failure to reach what the configuration names).
+ * Turns configuration into working parts. Every command goes through app_config
+ * and, when it needs the database, app_open; errors are logged here once, with
+ * the exit code the command returns (2 for configuration, 1 for a failure to
+ * reach what the configuration names).
  */
 #include "app/app.h"
 

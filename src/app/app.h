@@ -1,6 +1,6 @@
 /*
- * Wiring shared by the commands: configuration -> logging, store, status store, provider
- * transport, and the replay environment built from them.
+ * Wiring shared by the commands: configuration -> logging, store, status store,
+ * provider transport, and the replay environment built from them.
  */
 #ifndef SMPLAT_APP_APP_H
 #define SMPLAT_APP_APP_H
@@ -25,21 +25,23 @@ struct app {
     struct replay_env replay;
 };
 
-/* Loads configuration (./.env and the environment) and sets up logging. Returns 0 or
- * EXIT_USAGE with the message already logged. */
+/* Loads configuration (./.env and the environment) and sets up logging. Returns
+ * 0 or EXIT_USAGE with the message already logged. */
 int app_config(struct app *app);
-/* Opens the store (migrating it), the status store and the transport. Returns 0 or
- * EXIT_FAILED / EXIT_USAGE with the message already logged. */
+/* Opens the store (migrating it), the status store and the transport. Returns 0
+ * or EXIT_FAILED / EXIT_USAGE with the message already logged. */
 int app_open(struct app *app);
 void app_close(struct app *app);
 
-/* The task layer (spec-replay §9), shared by the CLI, loops, Celery and "Run now". */
+/* The task layer (spec-replay §9), shared by the CLI, loops, Celery and "Run
+ * now". */
 
-/* One scheduled pass, then status and run history recorded (DECISIONS 7, 8). limit 0 means
- * the configured default. Returns 0 with *summary (new reference) or a negative code with
- * *error owned. */
+/* One scheduled pass, then status and run history recorded (DECISIONS 7, 8).
+ * limit 0 means the configured default. Returns 0 with *summary (new reference)
+ * or a negative code with *error owned. */
 int task_run_scheduled(struct app *app, int limit, json_t **summary, char **error);
-/* Replays one provider order now (CLI): records the status blob and the timeline. */
+/* Replays one provider order now (CLI): records the status blob and the
+ * timeline. */
 int task_replay_single(struct app *app, const char *provider_id, const char *po_id,
                        const json_t *amount, json_t **entry, char **error);
 

@@ -1,10 +1,10 @@
 /*
- * Demo data for `smplat demo` (what `make run` starts): two providers whose order endpoints
- * point at the built-in demo provider of this same server (an SMM "API v2" style panel with
- * form encoding, and a JSON API), services, orders with presets, and provider orders with
- * scheduled replays spread over the next minutes, so a newcomer sees replays, history and
- * status move within a minute. Seeding happens once: it is skipped when the demo providers
- * exist.
+ * Demo data for `smplat demo` (what `make run` starts): two providers whose
+ * order endpoints point at the built-in demo provider of this same server (an
+ * SMM "API v2" style panel with form encoding, and a JSON API), services,
+ * orders with presets, and provider orders with scheduled replays spread over
+ * the next minutes, so a newcomer sees replays, history and status move within
+ * a minute. Seeding happens once: it is skipped when the demo providers exist.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,21 +21,29 @@ static void sql_provider(struct sb *sql, const char *id, const char *name, int p
 {
     sb_printf(sql,
               "INSERT INTO fulfillment_providers (id, name, description, base_url, "
-              "allowed_regions, metadata_json, rate_limit_per_minute, status, health_status) "
+              "allowed_regions, metadata_json, rate_limit_per_minute, status, "
+              "health_status) "
               "VALUES ('%s', '%s', 'Built-in demo provider served by smplat demo', "
-              "'http://127.0.0.1:%d/demo-provider', '[\"eu\", \"us\"]', '{\"automation\": "
-              "{\"apiKey\": \"demo-key\", \"endpoints\": {\"order\": {\"method\": \"POST\", "
-              "\"url\": \"http://127.0.0.1:%d/demo-provider/api/v2\", %s\"payload\": {\"key\": "
-              "\"{{apiKey}}\", \"action\": \"add\", \"service\": \"{{serviceAction}}\", \"link\": "
+              "'http://127.0.0.1:%d/demo-provider', '[\"eu\", \"us\"]', "
+              "'{\"automation\": "
+              "{\"apiKey\": \"demo-key\", \"endpoints\": {\"order\": {\"method\": "
+              "\"POST\", "
+              "\"url\": \"http://127.0.0.1:%d/demo-provider/api/v2\", %s\"payload\": "
+              "{\"key\": "
+              "\"{{apiKey}}\", \"action\": \"add\", \"service\": "
+              "\"{{serviceAction}}\", \"link\": "
               "\"{{link}}\", \"quantity\": \"{{quantity}}\", \"amount\": "
-              "\"{{requestedAmount}}\"}, \"errorPath\": \"error\", \"timeoutSeconds\": 5, "
+              "\"{{requestedAmount}}\"}, \"errorPath\": \"error\", \"timeoutSeconds\": "
+              "5, "
               "\"response\": {\"providerOrderIdPath\": \"order\"}}}}}', 120, 'active', "
               "'healthy');\n",
               id, name, port, port, form ? "\"encoding\": \"form\", " : "");
     sb_printf(sql,
-              "INSERT INTO fulfillment_services (id, provider_id, name, action, category, "
+              "INSERT INTO fulfillment_services (id, provider_id, name, action, "
+              "category, "
               "default_currency, status, health_status) VALUES ('%s-followers', '%s', "
-              "'Followers (demo)', 'followers_demo', 'followers', 'EUR', 'active', 'healthy');\n",
+              "'Followers (demo)', 'followers_demo', 'followers', 'EUR', 'active', "
+              "'healthy');\n",
               id, id);
 }
 
@@ -72,16 +80,22 @@ int demo_seed(struct store *s, int port, char **error)
         uuid4(po);
         const char *provider = i == 1 ? "demo-growth" : "demo-panel";
         sb_printf(&sql,
-                  "INSERT INTO orders (id, order_number, status, source, currency, subtotal, "
-                  "tax, total) VALUES ('%s', 'DEMO-%04d', 'processing', 'checkout', 'EUR', 49.0, "
+                  "INSERT INTO orders (id, order_number, status, source, currency, "
+                  "subtotal, "
+                  "tax, total) VALUES ('%s', 'DEMO-%04d', 'processing', "
+                  "'checkout', 'EUR', 49.0, "
                   "0, 49.0);\n",
                   order, 1001 + i);
         sb_printf(&sql,
-                  "INSERT INTO order_items (id, order_id, product_title, quantity, unit_price, "
-                  "total_price, selected_options) VALUES ('%s', '%s', 'Growth Starter', 1, 49.0, "
-                  "49.0, '{\"presetId\": \"preset-starter\", \"presetLabel\": \"Starter\", "
+                  "INSERT INTO order_items (id, order_id, product_title, quantity, "
+                  "unit_price, "
+                  "total_price, selected_options) VALUES ('%s', '%s', 'Growth "
+                  "Starter', 1, 49.0, "
+                  "49.0, '{\"presetId\": \"preset-starter\", \"presetLabel\": "
+                  "\"Starter\", "
                   "\"addOns\": [{\"id\": \"addon-followers\", \"pricingMode\": "
-                  "\"serviceOverride\", \"serviceId\": \"%s-followers\", \"pricingAmount\": "
+                  "\"serviceOverride\", \"serviceId\": \"%s-followers\", "
+                  "\"pricingAmount\": "
                   "12.5}]}');\n",
                   item, order, provider);
         char a[ISO_BUFSZ], b[ISO_BUFSZ], c[ISO_BUFSZ];
@@ -94,10 +108,13 @@ int demo_seed(struct store *s, int port, char **error)
         uuid4(s3);
         sb_printf(&sql,
                   "INSERT INTO fulfillment_provider_orders (id, order_id, order_item_id, "
-                  "provider_id, provider_name, service_id, service_action, amount, currency, "
+                  "provider_id, provider_name, service_id, service_action, amount, "
+                  "currency, "
                   "payload) VALUES ('%s', '%s', '%s', '%s', '%s', '%s-followers', "
-                  "'followers_demo', 12.5, 'EUR', '{\"orderId\": \"%s\", \"orderItemId\": "
-                  "\"%s\", \"link\": \"%s\", \"quantity\": %d, \"requestedAmount\": 12.5, "
+                  "'followers_demo', 12.5, 'EUR', '{\"orderId\": \"%s\", "
+                  "\"orderItemId\": "
+                  "\"%s\", \"link\": \"%s\", \"quantity\": %d, \"requestedAmount\": "
+                  "12.5, "
                   "\"providerOrderId\": \"%d\", \"serviceRules\": [{\"id\": \"rule-eu\", "
                   "\"label\": \"EU audience\", \"priority\": 1}], \"scheduledReplays\": ["
                   "{\"id\": \"%s\", \"requestedAmount\": 12.5, \"currency\": \"EUR\", "

@@ -1,9 +1,10 @@
 /*
- * The task layer of replays (spec-replay §9): what the CLI, the in-process loop, Celery and
- * "Run now" share. A pass is recorded wherever it ran from (DECISIONS 8): the status blob
- * {"ranAt", "summary"} and one provider_automation_runs row whose status says how it went
- * (DECISIONS 7). Recording failures are logged and swallowed, as in the original: the pass
- * itself happened.
+ * The task layer of replays (spec-replay §9): what the CLI, the in-process
+ * loop, Celery and "Run now" share. A pass is recorded wherever it ran from
+ * (DECISIONS 8): the status blob
+ * {"ranAt", "summary"} and one provider_automation_runs row whose status says
+ * how it went (DECISIONS 7). Recording failures are logged and swallowed, as in
+ * the original: the pass itself happened.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,8 @@ int task_run_scheduled(struct app *app, int limit, json_t **summary, char **erro
     struct replay_summary s;
     int rc = replay_run_scheduled(&app->replay, effective, &s, error);
     if (rc != 0) {
-        /* The pass stopped part way: record what it did and why, so the history shows it. */
+        /* The pass stopped part way: record what it did and why, so the history
+         * shows it. */
         json_t *partial = replay_summary_json(&s);
         json_object_set_new(partial, "error", json_string(*error));
         record_status(app, "provider_automation:status:replay", partial);
@@ -112,7 +114,10 @@ int task_replay_single(struct app *app, const char *provider_id, const char *po_
     json_object_set_new(f, "provider_id", json_string(provider_id));
     json_object_set_new(f, "provider_order_id", json_string(po_id));
     json_object_set_new(f, "status", json_string("executed"));
-    json_object_set_new(f, "rule_ids", json_object_get(*entry, "ruleIds") ? json_incref(json_object_get(*entry, "ruleIds")) : json_array());
+    json_object_set_new(f, "rule_ids",
+                        json_object_get(*entry, "ruleIds")
+                            ? json_incref(json_object_get(*entry, "ruleIds"))
+                            : json_array());
     char *ft = pyjson_dumps(f, PYJSON_COMPACT);
     log_event(LOG_INFO, "Provider order replayed", ft);
     free(ft);

@@ -1,7 +1,7 @@
 /*
- * smplat serve: the HTTP server plus the in-process replay loop (DECISIONS 8: its passes are
- * recorded like every other path). SIGTERM or SIGINT: stop accepting, let in-flight requests
- * and the current pass finish, exit 0.
+ * smplat serve: the HTTP server plus the in-process replay loop (DECISIONS 8:
+ * its passes are recorded like every other path). SIGTERM or SIGINT: stop
+ * accepting, let in-flight requests and the current pass finish, exit 0.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -85,14 +85,16 @@ int serve_run(const char *host_arg, int port_arg, int demo)
     if (rc != 0)
         return rc;
     if (demo) {
-        /* The demo replays against its own provider on loopback, every 20 seconds. */
+        /* The demo replays against its own provider on loopback, every 20 seconds.
+         */
         if (!getenv("PROVIDER_ALLOW_PRIVATE_NETWORKS"))
             app.cfg.provider_allow_private_networks = 1;
         if (!getenv("PROVIDER_REPLAY_WORKER_ENABLED"))
             app.cfg.replay_worker_enabled = 1;
         if (!getenv("PROVIDER_REPLAY_WORKER_INTERVAL_SECONDS"))
             app.cfg.replay_worker_interval_seconds = 20;
-        setenv("PROVIDER_ALLOW_PRIVATE_NETWORKS", app.cfg.provider_allow_private_networks ? "true" : "false", 1);
+        setenv("PROVIDER_ALLOW_PRIVATE_NETWORKS",
+               app.cfg.provider_allow_private_networks ? "true" : "false", 1);
     }
     const char *host = host_arg ? host_arg : app.cfg.host;
     int port = port_arg > 0 ? port_arg : app.cfg.port;
@@ -119,7 +121,8 @@ int serve_run(const char *host_arg, int port_arg, int demo)
             return EXIT_FAILED;
         }
     }
-    /* Signals are taken synchronously by this thread; every other thread blocks them. */
+    /* Signals are taken synchronously by this thread; every other thread blocks
+     * them. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -145,15 +148,15 @@ int serve_run(const char *host_arg, int port_arg, int demo)
         app_close(&app);
         return EXIT_FAILED;
     }
-    log_msgf(LOG_INFO, "serving on http://%s:%d (database: %s)", host, port,
-             app.store->ops->name);
+    log_msgf(LOG_INFO, "serving on http://%s:%d (database: %s)", host, port, app.store->ops->name);
     struct loop replay = {0};
     pthread_mutex_init(&replay.mu, NULL);
     pthread_cond_init(&replay.cv, NULL);
     int replay_running = 0;
     if (app.cfg.replay_worker_enabled) {
-        replay.interval_seconds =
-            app.cfg.replay_worker_interval_seconds > 0 ? app.cfg.replay_worker_interval_seconds : 300;
+        replay.interval_seconds = app.cfg.replay_worker_interval_seconds > 0
+                                      ? app.cfg.replay_worker_interval_seconds
+                                      : 300;
         replay.limit = app.cfg.replay_worker_limit ? app.cfg.replay_worker_limit : 25;
         replay_running = pthread_create(&replay.thread, NULL, replay_loop, &replay) == 0;
     }

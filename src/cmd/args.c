@@ -1,14 +1,15 @@
 /*
- * A small option parser. It exists because getopt_long has no "--flag=value with unique
- * prefix" rule identical to argparse's and the original's users type abbreviations.
+ * A small option parser. It exists because getopt_long has no "--flag=value
+ * with unique prefix" rule identical to argparse's and the original's users
+ * type abbreviations.
  */
 #include "cmd/args.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const struct arg_spec *find_long(const struct arg_spec *specs, const char *name,
-                                        size_t len, char *err, unsigned errlen)
+static const struct arg_spec *find_long(const struct arg_spec *specs, const char *name, size_t len,
+                                        char *err, unsigned errlen)
 {
     const struct arg_spec *match = NULL;
     int count = 0;

@@ -1,6 +1,6 @@
 /*
- * smplat migrate: creates or upgrades the schema of DATABASE_URL, and smplat config-example:
- * prints .env.example from the configuration table.
+ * smplat migrate: creates or upgrades the schema of DATABASE_URL, and smplat
+ * config-example: prints .env.example from the configuration table.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,8 @@ int cmd_migrate(int argc, char **argv)
 {
     (void)argv;
     if (argc > 1) {
-        fprintf(stderr, "usage: smplat migrate\nsmplat migrate: error: unrecognized arguments\n");
+        fprintf(stderr, "usage: smplat migrate\nsmplat migrate: error: "
+                        "unrecognized arguments\n");
         return EXIT_USAGE;
     }
     struct app app;

@@ -1,7 +1,8 @@
 /*
- * provider-replay: one pass of the scheduled-replay worker, or one provider order replayed
- * now. Prints the run summary or the replay entry as JSON on stdout; exit 0 on success, 1 when
- * the replay or the pass failed, 2 for usage and configuration errors.
+ * provider-replay: one pass of the scheduled-replay worker, or one provider
+ * order replayed now. Prints the run summary or the replay entry as JSON on
+ * stdout; exit 0 on success, 1 when the replay or the pass failed, 2 for usage
+ * and configuration errors.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -22,7 +23,8 @@ static const char usage[] =
     "\n"
     "  provider-replay scheduled [--limit N]\n"
     "      run one pass of the scheduled-replay worker and print its summary\n"
-    "  provider-replay replay --provider-id ID --provider-order-id UUID [--amount X]\n"
+    "  provider-replay replay --provider-id ID --provider-order-id UUID "
+    "[--amount X]\n"
     "      replay one provider order now and print the replay entry\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -147,6 +149,7 @@ int cmd_provider_replay(int argc, char **argv)
         return run_scheduled(argc - 2, argv + 2);
     if (strcmp(sub, "replay") == 0)
         return run_single(argc - 2, argv + 2);
-    return usage_error("argument command: invalid choice: '%s' (choose from 'scheduled', 'replay')",
+    return usage_error("argument command: invalid choice: '%s' (choose from "
+                       "'scheduled', 'replay')",
                        sub);
 }

@@ -1,6 +1,6 @@
 /*
- * smplat serve / smplat demo: parse --host/--port and hand over to app/serve.c. Also
- * provider-alerts, whose worker is not part of this build yet.
+ * smplat serve / smplat demo: parse --host/--port and hand over to app/serve.c.
+ * Also provider-alerts, whose worker is not part of this build yet.
  */
 #include <stdio.h>
 

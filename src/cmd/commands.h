@@ -1,4 +1,5 @@
-/* The subcommands. Each parses its arguments, wires through app/, and returns an exit code. */
+/* The subcommands. Each parses its arguments, wires through app/, and returns
+ * an exit code. */
 #ifndef SMPLAT_CMD_COMMANDS_H
 #define SMPLAT_CMD_COMMANDS_H
 

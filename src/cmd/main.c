@@ -1,6 +1,7 @@
 /*
- * One executable, several programs: smplat, provider-replay and provider-alerts, chosen by the
- * name it was started under (like busybox). main() only dispatches.
+ * One executable, several programs: smplat, provider-replay and
+ * provider-alerts, chosen by the name it was started under (like busybox).
+ * main() only dispatches.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +14,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  serve [--host H] [--port P]   HTTP API and admin pages\n"
-    "  demo                          seed demo data into the embedded database, then serve\n"
+    "  demo                          seed demo data into the embedded "
+    "database, then serve\n"
     "  migrate                       create or upgrade the database schema\n"
     "  replay ...                    same as provider-replay\n"
     "  alerts                        same as provider-alerts\n"

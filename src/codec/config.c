@@ -1,9 +1,10 @@
 /*
- * Configuration from the environment and ./.env. One table describes every variable: its
- * name, type, default and help line. Loading walks the table, so a variable cannot be parsed
- * in one place and documented differently in another, and .env.example is printed from the
- * same table. Parsing is strict: a value that does not parse is an error that names the
- * variable, never a silent default (INTERFACE.md §3).
+ * Configuration from the environment and ./.env. One table describes every
+ * variable: its name, type, default and help line. Loading walks the table, so
+ * a variable cannot be parsed in one place and documented differently in
+ * another, and .env.example is printed from the same table. Parsing is strict:
+ * a value that does not parse is an error that names the variable, never a
+ * silent default (INTERFACE.md §3).
  */
 #include "codec/config.h"
 
@@ -39,11 +40,13 @@ static const struct var vars[] = {
     {"DATABASE_URL", T_STR, OFF(database_url), "sqlite:///./smplat.db", 0, 0,
      "sqlite:///path or postgresql://user:pass@host:port/db"},
     {"REDIS_URL", T_STR, OFF(redis_url), NULL, 0, 0,
-     "unset: run status lives in the database; set: in Redis under the original keys"},
+     "unset: run status lives in the database; set: in Redis under the "
+     "original keys"},
     {"SMPLAT_HOST", T_STR, OFF(host), "127.0.0.1", 0, 0, "listen address of smplat serve"},
     {"SMPLAT_PORT", T_INT, OFF(port), "8000", 1, 65535, "listen port of smplat serve"},
     {"SMPLAT_API_TOKEN", T_STR, OFF(api_token), NULL, 0, 0,
-     "when set, /api/v1 needs Authorization: Bearer <token> or X-API-Key: <token>"},
+     "when set, /api/v1 needs Authorization: Bearer <token> or X-API-Key: "
+     "<token>"},
     {"CHECKOUT_API_KEY", T_STR, OFF(checkout_api_key), NULL, 0, 0,
      "accepted like SMPLAT_API_TOKEN (the storefront's key)"},
     {"SMPLAT_ALLOW_UNAUTHENTICATED", T_BOOL, OFF(allow_unauthenticated), "false", 0, 0,
@@ -60,9 +63,12 @@ static const struct var vars[] = {
     {"PROVIDER_REPLAY_MAX_ATTEMPTS", T_INT, OFF(replay_max_attempts), "3", 1, 100,
      "attempts of a scheduled replay that fails for a retryable reason"},
     {"PROVIDER_REPLAY_RETRY_BACKOFF_SECONDS", T_INT, OFF(replay_retry_backoff_seconds), "30", 0,
-     86400, "delay before the first retry; doubles per attempt (Retry-After wins when longer)"},
+     86400,
+     "delay before the first retry; doubles per attempt (Retry-After wins when "
+     "longer)"},
     {"PROVIDER_REPLAY_LEASE_SECONDS", T_INT, OFF(replay_lease_seconds), "120", 1, 86400,
-     "how long a claimed entry stays reserved for a runner that stopped answering"},
+     "how long a claimed entry stays reserved for a runner that stopped "
+     "answering"},
     {"PROVIDER_REPLAY_PROVIDER_CONCURRENCY", T_INT, OFF(replay_provider_concurrency), "4", 1, 256,
      "replay requests in flight at once per provider"},
     {"PROVIDER_AUTOMATION_REPLAY_TASK_QUEUE", T_STR, OFF(replay_task_queue), "provider-replay", 0,
@@ -70,8 +76,8 @@ static const struct var vars[] = {
     /* Outbound */
     {"PROVIDER_ALLOWED_HOSTS", T_STR, OFF(provider_allowed_hosts), NULL, 0, 0,
      "optional comma list of host names provider endpoints may call"},
-    {"PROVIDER_ALLOW_PRIVATE_NETWORKS", T_BOOL, OFF(provider_allow_private_networks), "false", 0,
-     0, "allow provider endpoints on loopback and private addresses"},
+    {"PROVIDER_ALLOW_PRIVATE_NETWORKS", T_BOOL, OFF(provider_allow_private_networks), "false", 0, 0,
+     "allow provider endpoints on loopback and private addresses"},
     /* Alerts */
     {"PROVIDER_AUTOMATION_ALERT_WORKER_ENABLED", T_BOOL, OFF(alert_worker_enabled), "false", 0, 0,
      "run the alert loop inside serve; gates the Celery alert task"},
@@ -90,8 +96,8 @@ static const struct var vars[] = {
      NOMAX, "the same alert is not re-sent within this time unless it changed"},
     {"PROVIDER_AUTOMATION_ALERT_EMAIL_RECIPIENTS", T_STR, OFF(alert_email_recipients), "", 0, 0,
      "comma list of alert email recipients"},
-    {"PROVIDER_AUTOMATION_ALERT_SLACK_WEBHOOK_URL", T_STR, OFF(alert_slack_webhook_url), NULL, 0,
-     0, "Slack incoming webhook for alerts"},
+    {"PROVIDER_AUTOMATION_ALERT_SLACK_WEBHOOK_URL", T_STR, OFF(alert_slack_webhook_url), NULL, 0, 0,
+     "Slack incoming webhook for alerts"},
     {"PROVIDER_AUTOMATION_ALERT_SLACK_CHANNEL", T_STR, OFF(alert_slack_channel), NULL, 0, 0,
      "Slack channel override"},
     {"PROVIDER_AUTOMATION_ALERT_TASK_QUEUE", T_STR, OFF(alert_task_queue), "provider-alerts", 0, 0,
@@ -167,7 +173,8 @@ static char *trim(char *s)
     return s;
 }
 
-/* KEY=VALUE lines; '#' comments; optional "export "; single or double quotes around values. */
+/* KEY=VALUE lines; '#' comments; optional "export "; single or double quotes
+ * around values. */
 static int dotenv_read(const char *path, struct dotenv *d, char **error)
 {
     memset(d, 0, sizeof(*d));
@@ -312,7 +319,8 @@ static int validate(struct config *cfg, char **error)
             strncmp(r, "unix://", 7) != 0)
             return bad_value(error, redis_vars[i], r, "redis://host:port/db");
     }
-    /* An empty REDIS_URL means unset, like an empty optional string in the original. */
+    /* An empty REDIS_URL means unset, like an empty optional string in the
+     * original. */
     if (cfg->redis_url && !*cfg->redis_url) {
         free(cfg->redis_url);
         cfg->redis_url = NULL;

@@ -1,8 +1,9 @@
 /*
- * Configuration: every environment variable of INTERFACE.md §3 and the reference tables, read
- * from the environment and from ./.env (the environment wins), parsed strictly. One table
- * (config.c) lists each variable with its type, default and help line; .env.example is
- * generated from it (`smplat config-example`) and a test keeps the two equal.
+ * Configuration: every environment variable of INTERFACE.md §3 and the
+ * reference tables, read from the environment and from ./.env (the environment
+ * wins), parsed strictly. One table (config.c) lists each variable with its
+ * type, default and help line; .env.example is generated from it (`smplat
+ * config-example`) and a test keeps the two equal.
  */
 #ifndef SMPLAT_CODEC_CONFIG_H
 #define SMPLAT_CODEC_CONFIG_H
@@ -71,12 +72,14 @@ struct config {
     char *automation_auth_token;
 };
 
-/* Loads the configuration. dotenv_path: a .env file to read when present (NULL: none).
- * Returns 0, or ERR_CONFIG with *error (owned) naming the variable and the bad value. */
+/* Loads the configuration. dotenv_path: a .env file to read when present (NULL:
+ * none). Returns 0, or ERR_CONFIG with *error (owned) naming the variable and
+ * the bad value. */
 int config_load(struct config *cfg, const char *dotenv_path, char **error);
 void config_release(struct config *cfg);
 
-/* Writes the .env.example text (every variable, its default, one line of help). Owned. */
+/* Writes the .env.example text (every variable, its default, one line of help).
+ * Owned. */
 char *config_example(void);
 
 #endif

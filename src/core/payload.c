@@ -1,8 +1,9 @@
 /*
- * The automation log inside fulfillment_provider_orders.payload. Every function here edits
- * jansson values in place or builds new ones; nothing is persisted. Key names, value shapes
- * and timestamp formats are the original's (spec-replay §1.10), because other programs read
- * these payloads: the storefront, the admin pages, and the original Python service.
+ * The automation log inside fulfillment_provider_orders.payload. Every function
+ * here edits jansson values in place or builds new ones; nothing is persisted.
+ * Key names, value shapes and timestamp formats are the original's (spec-replay
+ * §1.10), because other programs read these payloads: the storefront, the admin
+ * pages, and the original Python service.
  */
 #include "core/payload.h"
 
@@ -76,7 +77,8 @@ void payload_record_executed(json_t *payload, json_t *entry, const char *remote_
         json_object_set_new(payload, "providerOrderId", json_string(remote_id));
 }
 
-/* str() of an entry id as the index keys it: strings as is, numbers rendered. */
+/* str() of an entry id as the index keys it: strings as is, numbers rendered.
+ */
 static char *entry_key(const json_t *id)
 {
     if (json_is_string(id))
@@ -111,8 +113,7 @@ json_t *payload_find_schedule(json_t *payload, const char *id)
         return NULL;
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e)
-    {
+    json_array_foreach (arr, i, e) {
         if (!json_is_object(e))
             continue;
         const json_t *eid = json_object_get(e, "id");
@@ -127,7 +128,8 @@ json_t *payload_find_schedule(json_t *payload, const char *id)
     return NULL;
 }
 
-/* ruleMetadata is filled from the payload's current rules when the entry has none. */
+/* ruleMetadata is filled from the payload's current rules when the entry has
+ * none. */
 static void fill_rule_metadata(const json_t *payload, json_t *sched)
 {
     const json_t *meta = json_object_get(sched, "ruleMetadata");
@@ -201,7 +203,8 @@ json_t *payload_schedule_entry(const json_t *payload, const json_t *requested_am
     return e;
 }
 
-/* Due time of a pending entry: a retry's nextAttemptAt, else scheduledFor; naive is UTC. */
+/* Due time of a pending entry: a retry's nextAttemptAt, else scheduledFor;
+ * naive is UTC. */
 static int entry_due(const json_t *e, int64_t *due)
 {
     const json_t *next = json_object_get(e, "nextAttemptAt");
@@ -231,8 +234,7 @@ void payload_index_derive(json_t *payload, const char *currency, int64_t now_us,
     out->entries = xcalloc(cap, sizeof(*out->entries));
     size_t i;
     json_t *e;
-    json_array_foreach(arr, i, e)
-    {
+    json_array_foreach (arr, i, e) {
         if (!json_is_object(e))
             continue;
         const json_t *st = json_object_get(e, "status");
@@ -255,16 +257,17 @@ void payload_index_derive(json_t *payload, const char *currency, int64_t now_us,
         }
         int64_t due;
         if (entry_due(e, &due) != 0) {
-            /* DECISIONS 4: fail it, with the attempt recorded like any failed replay. */
+            /* DECISIONS 4: fail it, with the attempt recorded like any failed replay.
+             */
             json_t *err = json_object();
             json_object_set_new(err, "error", json_string(PAYLOAD_INVALID_SCHEDULED_FOR));
             json_t *amount = payload_to_float(json_object_get(e, "requestedAmount"));
-            json_t *failed =
-                payload_replay_entry(payload, amount, currency, now_us, "failed", err);
+            json_t *failed = payload_replay_entry(payload, amount, currency, now_us, "failed", err);
             json_array_append_new(payload_array(payload, "replays"), failed);
             json_decref(amount);
             json_decref(err);
-            /* payload_array may have replaced nothing in scheduledReplays: `arr` stays valid */
+            /* payload_array may have replaced nothing in scheduledReplays: `arr`
+             * stays valid */
             payload_schedule_failed(payload, e, PAYLOAD_INVALID_SCHEDULED_FOR, now_us);
             if (!out->invalid)
                 out->invalid = json_array();
@@ -304,9 +307,9 @@ static void set_if(json_t *obj, const char *key, const char *value)
 json_t *payload_timeline_metadata(const struct provider_order_rec *o, const json_t *entry,
                                   const json_t *extra)
 {
-    static const char *const copied[] = {"status",   "performedAt", "scheduledFor",
-                                         "requestedAmount", "amount", "currency",
-                                         "response", "ruleIds",     "ruleMetadata"};
+    static const char *const copied[] = {"status",          "performedAt", "scheduledFor",
+                                         "requestedAmount", "amount",      "currency",
+                                         "response",        "ruleIds",     "ruleMetadata"};
     json_t *m = json_object();
     set_if(m, "providerId", o->provider_id);
     set_if(m, "providerName", o->provider_name);
@@ -328,8 +331,7 @@ json_t *payload_timeline_metadata(const struct provider_order_rec *o, const json
     if (json_is_object(extra)) {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)extra, k, v)
-        {
+        json_object_foreach ((json_t *)extra, k, v) {
             if (!json_is_null(v))
                 json_object_set_new(m, k, json_deep_copy(v));
         }

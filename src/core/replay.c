@@ -1,17 +1,20 @@
 /*
- * Replays, immediate and scheduled. The scheduled pass is built so that any number of runners
- * (CLI, in-process loops, Celery workers on several machines) execute each entry at most once
- * and none is lost when a runner dies:
+ * Replays, immediate and scheduled. The scheduled pass is built so that any
+ * number of runners (CLI, in-process loops, Celery workers on several machines)
+ * execute each entry at most once and none is lost when a runner dies:
  *
- *   1. sync: provider orders whose payload changed (our writes or anyone else's) get their
- *      index rows re-derived; id-less entries get ids, unparseable times fail;
+ *   1. sync: provider orders whose payload changed (our writes or anyone
+ * else's) get their index rows re-derived; id-less entries get ids, unparseable
+ * times fail;
  *   2. claim: due index rows are claimed atomically with a lease;
- *   3. settle: claims that will be sent are marked "sending" durably, rate-limited ones are
- *      put back; a claim found "sending" with an expired lease was in flight when its runner
- *      died, so its outcome is unknown and it is failed for review instead of being re-sent;
- *   4. send: all requests of the chunk go out together, per-provider concurrency capped;
- *   5. record: each result is applied to the order's current payload under a row lock, with
- *      its timeline event, in one transaction.
+ *   3. settle: claims that will be sent are marked "sending" durably,
+ * rate-limited ones are put back; a claim found "sending" with an expired lease
+ * was in flight when its runner died, so its outcome is unknown and it is
+ * failed for review instead of being re-sent;
+ *   4. send: all requests of the chunk go out together, per-provider
+ * concurrency capped;
+ *   5. record: each result is applied to the order's current payload under a
+ * row lock, with its timeline event, in one transaction.
  */
 #include "core/replay.h"
 
@@ -53,8 +56,9 @@ static void log_fields(enum log_level level, const char *message, json_t *fields
     json_decref(fields);
 }
 
-/* spec-replay §4 step 4: explicit amount, else the row amount, else payload.requestedAmount
- * (a string parsed as float, any other value verbatim). New reference, JSON null when none. */
+/* spec-replay §4 step 4: explicit amount, else the row amount, else
+ * payload.requestedAmount (a string parsed as float, any other value verbatim).
+ * New reference, JSON null when none. */
 static json_t *requested_amount(const struct provider_order_rec *o, const json_t *payload,
                                 const json_t *amount)
 {
@@ -106,8 +110,7 @@ static json_t *replay_context(const struct provider_rec *p, const struct provide
             setdefault(ctx, "serviceRules", json_deep_copy(rules));
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)payload, k, v)
-        {
+        json_object_foreach ((json_t *)payload, k, v) {
             if (json_is_string(v) || json_is_number(v) || json_is_boolean(v))
                 setdefault(ctx, k, json_deep_copy(v));
         }
@@ -115,7 +118,8 @@ static json_t *replay_context(const struct provider_rec *p, const struct provide
     return ctx;
 }
 
-/* DECISIONS 10: the remote id the order endpoint's providerOrderIdPath yields, if any. */
+/* DECISIONS 10: the remote id the order endpoint's providerOrderIdPath yields,
+ * if any. */
 static char *remote_order_id(const json_t *endpoint, const json_t *parsed)
 {
     const json_t *resp = json_object_get(endpoint, "response");
@@ -139,7 +143,7 @@ struct prepared {
     json_t *amount;         /* requested amount (new ref) */
     const json_t *endpoint; /* borrowed from provider metadata */
     struct http_request req;
-    char *error;            /* set when the replay fails before sending */
+    char *error; /* set when the replay fails before sending */
     int error_code;
 };
 
@@ -212,12 +216,11 @@ static void insert_timeline(struct replay_env *env, const struct provider_order_
     json_decref(metadata);
 }
 
-/* Re-derives an order's index rows from its (possibly just edited) payload and saves it.
- * Entries found invalid on the way are failed and counted. Inside a transaction with the
- * order row locked. */
+/* Re-derives an order's index rows from its (possibly just edited) payload and
+ * saves it. Entries found invalid on the way are failed and counted. Inside a
+ * transaction with the order row locked. */
 static int save_and_index(struct replay_env *env, struct provider_order_rec *o, int64_t now,
-                          int payload_changed, const char *reset_entry,
-                          struct replay_summary *sum)
+                          int payload_changed, const char *reset_entry, struct replay_summary *sum)
 {
     struct payload_index ix;
     payload_index_derive(o->payload, o->currency, now, &ix);
@@ -231,8 +234,7 @@ static int save_and_index(struct replay_env *env, struct provider_order_rec *o, 
     if (rc == 0 && ix.invalid) {
         size_t i;
         json_t *e;
-        json_array_foreach(ix.invalid, i, e)
-        {
+        json_array_foreach (ix.invalid, i, e) {
             json_t *extra = json_object();
             json_object_set(extra, "scheduleId", json_object_get(e, "id"));
             json_object_set_new(extra, "trigger", json_string("scheduled_replay"));
@@ -250,9 +252,9 @@ static int save_and_index(struct replay_env *env, struct provider_order_rec *o, 
     return rc;
 }
 
-/* Step 1: bring the index up to date with every payload changed since the last sync. */
-static int sync_dirty(struct replay_env *env, int64_t now, struct replay_summary *sum,
-                      char **error)
+/* Step 1: bring the index up to date with every payload changed since the last
+ * sync. */
+static int sync_dirty(struct replay_env *env, int64_t now, struct replay_summary *sum, char **error)
 {
     const struct store_ops *ops = env->store->ops;
     size_t total = 0;
@@ -302,11 +304,11 @@ struct work {
     struct provider_rec *provider; /* borrowed from the chunk's provider cache, may be NULL */
     int provider_loaded;
     struct prepared pr;
-    int skip;       /* nothing to do (stale claim): just re-derive the order's index */
-    int release;    /* rate limited: put back */
-    int send;       /* a request goes out */
-    int fail_now;   /* fails without a request */
-    char *fail_msg; /* borrowed or owned below */
+    int skip;            /* nothing to do (stale claim): just re-derive the order's index */
+    int release;         /* rate limited: put back */
+    int send;            /* a request goes out */
+    int fail_now;        /* fails without a request */
+    char *fail_msg;      /* borrowed or owned below */
     int outcome_unknown; /* the previous runner died while sending */
     struct http_response resp;
 };
@@ -379,10 +381,10 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
         o->payload = json_object();
     }
     json_t *sched = payload_find_schedule(o->payload, entry_id);
-    int pending = sched && (!json_object_get(sched, "status") ||
-                            (json_is_string(json_object_get(sched, "status")) &&
-                             strcmp(json_string_value(json_object_get(sched, "status")),
-                                    "scheduled") == 0));
+    int pending =
+        sched && (!json_object_get(sched, "status") ||
+                  (json_is_string(json_object_get(sched, "status")) &&
+                   strcmp(json_string_value(json_object_get(sched, "status")), "scheduled") == 0));
     int ok = 0;
     char *msg = NULL;
     enum endpoint_failure failure = EP_FAIL_CONFIG;
@@ -407,8 +409,8 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
 
     if (ok) {
         char *remote = remote_order_id(w->pr.endpoint, parsed);
-        json_t *entry = payload_replay_entry(o->payload, w->pr.amount, o->currency, now,
-                                             "executed", parsed);
+        json_t *entry =
+            payload_replay_entry(o->payload, w->pr.amount, o->currency, now, "executed", parsed);
         if (remote)
             json_object_set_new(entry, "providerOrderId", json_string(remote));
         payload_record_executed(o->payload, entry, remote);
@@ -432,18 +434,19 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
         }
         json_decref(entry);
     } else if (pending || w->send) {
-        json_t *amount_in = sched ? payload_to_float(json_object_get(sched, "requestedAmount"))
-                                  : json_null();
+        json_t *amount_in =
+            sched ? payload_to_float(json_object_get(sched, "requestedAmount")) : json_null();
         json_t *err = json_object();
         json_object_set_new(err, "error", json_string(msg));
-        json_t *failed = payload_replay_entry(o->payload, amount_in, o->currency, now, "failed", err);
+        json_t *failed =
+            payload_replay_entry(o->payload, amount_in, o->currency, now, "failed", err);
         json_array_append_new(payload_array(o->payload, "replays"), failed);
         json_decref(amount_in);
         json_decref(err);
         if (pending) {
             int attempts = payload_schedule_attempts(sched) + 1;
-            int retry = endpoint_failure_retryable(failure) && w->send &&
-                        attempts < env->max_attempts;
+            int retry =
+                endpoint_failure_retryable(failure) && w->send && attempts < env->max_attempts;
             const char *notes;
             json_t *extra = json_object();
             json_object_set_new(extra, "scheduleId", json_string(entry_id));
@@ -499,8 +502,8 @@ static int record_slice(struct replay_env *env, struct work *items, size_t n, in
     while (rc == 0 && i < n) {
         /* All items of one order are applied to one fresh read of its payload. */
         size_t j = i;
-        while (j < n && strcmp(items[j].claim->provider_order_id,
-                               items[i].claim->provider_order_id) == 0)
+        while (j < n &&
+               strcmp(items[j].claim->provider_order_id, items[i].claim->provider_order_id) == 0)
             j++;
         struct provider_order_rec o;
         int g = ops->order_get(env->store, items[i].claim->provider_order_id, NULL, 1, &o);
@@ -544,7 +547,8 @@ static int record_slice(struct replay_env *env, struct work *items, size_t n, in
     return 0;
 }
 
-/* Loads what each claim needs and decides its fate: send, fail now, skip or release. */
+/* Loads what each claim needs and decides its fate: send, fail now, skip or
+ * release. */
 static void plan_chunk(struct replay_env *env, struct work *w, size_t n, struct provider_cache *pc,
                        int64_t now, struct replay_summary *sum)
 {
@@ -562,8 +566,8 @@ static void plan_chunk(struct replay_env *env, struct work *w, size_t n, struct 
         }
         json_t *sched = payload_find_schedule(o.payload, c->entry_id);
         const json_t *st = sched ? json_object_get(sched, "status") : NULL;
-        if (!sched || (st && !(json_is_string(st) &&
-                               strcmp(json_string_value(st), "scheduled") == 0))) {
+        if (!sched ||
+            (st && !(json_is_string(st) && strcmp(json_string_value(st), "scheduled") == 0))) {
             w[i].skip = 1;
             provider_order_rec_release(&o);
             continue;
@@ -578,7 +582,8 @@ static void plan_chunk(struct replay_env *env, struct work *w, size_t n, struct 
         else
             w[i].send = 1;
     }
-    /* DECISIONS 9: rate_limit_per_minute, shared by every runner through the store. */
+    /* DECISIONS 9: rate_limit_per_minute, shared by every runner through the
+     * store. */
     int64_t window = now - (now % MINUTE_US);
     for (size_t i = 0; i < n; i++) {
         if (!w[i].send)
@@ -637,7 +642,8 @@ static int run_chunk(struct replay_env *env, int want, int64_t now, struct repla
     struct provider_cache pc = {0};
     plan_chunk(env, w, n, &pc, now, sum);
 
-    /* Settle: what will be sent is marked durably first (crash safety), the rest released. */
+    /* Settle: what will be sent is marked durably first (crash safety), the rest
+     * released. */
     struct schedule_claim *sending = xcalloc(n, sizeof(*sending));
     struct schedule_claim *released = xcalloc(n, sizeof(*released));
     size_t ns = 0, nr = 0;

@@ -1,7 +1,8 @@
 /*
- * Replays: one provider order now (spec-replay §4, the CLI and the HTTP "replay now"), and one
- * pass of the scheduled-replay worker (§7 with DECISIONS 1 to 11). Orchestration over the
- * store and transport ports; testable with fakes of both.
+ * Replays: one provider order now (spec-replay §4, the CLI and the HTTP "replay
+ * now"), and one pass of the scheduled-replay worker (§7 with DECISIONS 1 to
+ * 11). Orchestration over the store and transport ports; testable with fakes of
+ * both.
  */
 #ifndef SMPLAT_CORE_REPLAY_H
 #define SMPLAT_CORE_REPLAY_H
@@ -29,11 +30,13 @@ struct replay_summary {
     int64_t processed;
     int64_t succeeded;
     int64_t failed;
-    int64_t retrying;  /* failures that will be tried again (counted in failed) */
-    int64_t deferred;  /* due entries held back: provider paused, inactive or rate limited */
-    int64_t backlog;   /* scheduledBacklog; -1 when not computed */
+    int64_t retrying;    /* failures that will be tried again (counted in failed) */
+    int64_t deferred;    /* due entries held back: provider paused, inactive or rate
+                            limited */
+    int64_t backlog;     /* scheduledBacklog; -1 when not computed */
     int64_t next_due_us; /* STORE_NO_TIME when none */
-    int no_backlog;    /* 1: the summary carries no backlog keys (negative limit, single) */
+    int no_backlog;      /* 1: the summary carries no backlog keys (negative limit,
+                            single) */
 };
 
 /* How an immediate replay is recorded on the order's timeline. */
@@ -41,26 +44,31 @@ struct replay_trigger {
     const char *actor_type; /* "automation" | "operator" */
     const char *actor_id;   /* NULL: the provider order id */
     const char *notes;      /* may be NULL */
-    json_t *extra;          /* borrowed timeline metadata extras, e.g. {"trigger":"cli_replay"} */
+    json_t *extra;          /* borrowed timeline metadata extras, e.g.
+                               {"trigger":"cli_replay"} */
 };
 
-/* One pass over due scheduled entries: at most `limit` entries run (limit <= 0 is a no-op
- * summary without backlog keys). Returns 0 with *out filled, or a negative code with *error
- * (owned) when the store failed; entries already done stay done. */
+/* One pass over due scheduled entries: at most `limit` entries run (limit <= 0
+ * is a no-op summary without backlog keys). Returns 0 with *out filled, or a
+ * negative code with *error (owned) when the store failed; entries already done
+ * stay done. */
 int replay_run_scheduled(struct replay_env *env, int limit, struct replay_summary *out,
                          char **error);
 
-/* The summary object: processed, succeeded, failed, scheduledBacklog, nextScheduledAt (when
- * there is one), then retrying and deferred. New reference. */
+/* The summary object: processed, succeeded, failed, scheduledBacklog,
+ * nextScheduledAt (when there is one), then retrying and deferred. New
+ * reference. */
 json_t *replay_summary_json(const struct replay_summary *s);
-/* Run-history status of a summary: "success", "partial" or "failed" (DECISIONS 7). */
+/* Run-history status of a summary: "success", "partial" or "failed" (DECISIONS
+ * 7). */
 const char *replay_summary_status(const struct replay_summary *s);
 
-/* Replays provider order po_id of provider_id now. amount: a JSON number, or NULL for the
- * fallback chain. On success returns 0 with *entry_out (new reference); on failure a negative
- * code (ERR_NOT_FOUND for "Provider order not found"/"Provider not found", ERR_INVALID for
- * configuration, ERR_IO for the provider's answer, ERR_DB) with *error owned. Nothing is
- * persisted on failure. */
+/* Replays provider order po_id of provider_id now. amount: a JSON number, or
+ * NULL for the fallback chain. On success returns 0 with *entry_out (new
+ * reference); on failure a negative code (ERR_NOT_FOUND for "Provider order not
+ * found"/"Provider not found", ERR_INVALID for configuration, ERR_IO for the
+ * provider's answer, ERR_DB) with *error owned. Nothing is persisted on
+ * failure. */
 int replay_now(struct replay_env *env, const char *provider_id, const char *po_id,
                const json_t *amount, const struct replay_trigger *trigger, json_t **entry_out,
                char **error);

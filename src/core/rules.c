@@ -1,7 +1,8 @@
 /*
- * Rule context: which service rules shaped a provider order. Every replay, schedule and refill
- * entry snapshots them so that an operator reading the payload later sees the rules as they
- * were, even after the catalog changed. The derivation is the original's, rule for rule.
+ * Rule context: which service rules shaped a provider order. Every replay,
+ * schedule and refill entry snapshots them so that an operator reading the
+ * payload later sees the rules as they were, even after the catalog changed.
+ * The derivation is the original's, rule for rule.
  */
 #include "core/rules.h"
 
@@ -10,7 +11,8 @@
 
 #include "base/sb.h"
 
-/* Trimmed copy of a JSON string, or NULL when it is not a string or is blank. */
+/* Trimmed copy of a JSON string, or NULL when it is not a string or is blank.
+ */
 static char *trimmed_string(const json_t *v)
 {
     if (!json_is_string(v))
@@ -18,18 +20,19 @@ static char *trimmed_string(const json_t *v)
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     size_t a = 0, b = len;
-    while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\n' || s[a] == '\r' ||
-                     s[a] == '\f' || s[a] == '\v'))
+    while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\n' || s[a] == '\r' || s[a] == '\f' ||
+                     s[a] == '\v'))
         a++;
-    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\n' ||
-                     s[b - 1] == '\r' || s[b - 1] == '\f' || s[b - 1] == '\v'))
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\n' || s[b - 1] == '\r' ||
+                     s[b - 1] == '\f' || s[b - 1] == '\v'))
         b--;
     if (a == b)
         return NULL;
     return xstrndup(s + a, b - a);
 }
 
-/* Python int() of a priority: numbers truncate toward zero, booleans are 0/1. */
+/* Python int() of a priority: numbers truncate toward zero, booleans are 0/1.
+ */
 static int priority_value(const json_t *v, json_int_t *out)
 {
     if (json_is_integer(v)) {
@@ -72,8 +75,7 @@ static json_t *rule_snapshot(const json_t *rule, const char *id)
         json_t *kept = json_array();
         size_t i;
         const json_t *c;
-        json_array_foreach(conds, i, c)
-        {
+        json_array_foreach (conds, i, c) {
             if (json_is_object(c))
                 json_array_append_new(kept, json_deep_copy(c));
         }
@@ -99,15 +101,15 @@ void rules_context(const json_t *payload, json_t **rule_ids, json_t **rule_meta)
     json_t *meta = json_object();
     size_t i;
     const json_t *rule;
-    json_array_foreach(rules, i, rule)
-    {
+    json_array_foreach (rules, i, rule) {
         if (!json_is_object(rule))
             continue;
         char *id = trimmed_string(json_object_get(rule, "id"));
         if (!id)
             continue;
         json_array_append_new(ids, json_string(id));
-        /* Later duplicates overwrite earlier snapshots, as a dict assignment would. */
+        /* Later duplicates overwrite earlier snapshots, as a dict assignment would.
+         */
         json_object_set_new(meta, id, rule_snapshot(rule, id));
         free(id);
     }
@@ -135,11 +137,11 @@ json_t *rules_labels(const json_t *rule_ids, const json_t *rule_meta)
     json_t *labels = json_array();
     size_t i;
     const json_t *id;
-    json_array_foreach(rule_ids, i, id)
-    {
+    json_array_foreach (rule_ids, i, id) {
         if (!json_is_string(id))
             continue;
-        const json_t *snap = json_is_object(rule_meta) ? json_object_get(rule_meta, json_string_value(id)) : NULL;
+        const json_t *snap =
+            json_is_object(rule_meta) ? json_object_get(rule_meta, json_string_value(id)) : NULL;
         const json_t *label = json_is_object(snap) ? json_object_get(snap, "label") : NULL;
         if (json_is_string(label) && json_string_length(label) > 0)
             json_array_append(labels, (json_t *)label);

@@ -1,9 +1,10 @@
 /*
- * libmicrohttpd glue. MHD calls the access handler several times per request: first with no
- * context (we allocate one), then with body chunks (we buffer them, refusing more than
- * HTTP_SERVER_MAX_BODY), then once with nothing left (we call the app's handler and queue the
- * reply). Timeouts and connection limits are MHD options, so a client that sends a byte a
- * second cannot hold a thread forever.
+ * libmicrohttpd glue. MHD calls the access handler several times per request:
+ * first with no context (we allocate one), then with body chunks (we buffer
+ * them, refusing more than HTTP_SERVER_MAX_BODY), then once with nothing left
+ * (we call the app's handler and queue the reply). Timeouts and connection
+ * limits are MHD options, so a client that sends a byte a second cannot hold a
+ * thread forever.
  */
 #include "adapters/http_server/server.h"
 
@@ -73,9 +74,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rep
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *s = cls;

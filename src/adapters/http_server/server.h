@@ -1,7 +1,8 @@
 /*
- * The HTTP server: libmicrohttpd with a thread pool, request bodies buffered up to a limit,
- * slow clients timed out, graceful stop. It knows nothing of routes: one handler gets every
- * complete request and fills a reply (app/api.c holds the route table).
+ * The HTTP server: libmicrohttpd with a thread pool, request bodies buffered up
+ * to a limit, slow clients timed out, graceful stop. It knows nothing of
+ * routes: one handler gets every complete request and fills a reply (app/api.c
+ * holds the route table).
  */
 #ifndef SMPLAT_ADAPTERS_HTTP_SERVER_H
 #define SMPLAT_ADAPTERS_HTTP_SERVER_H
@@ -31,11 +32,13 @@ struct http_handler {
 const char *http_req_method(const struct http_req *r);
 const char *http_req_path(const struct http_req *r);
 const char *http_req_body(const struct http_req *r, size_t *len);
-/* Header and query lookups; NULL when absent. Borrowed for the request's lifetime. */
+/* Header and query lookups; NULL when absent. Borrowed for the request's
+ * lifetime. */
 const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_query(const struct http_req *r, const char *name);
 
-/* Starts serving on host:port with `threads` pool threads. NULL with *error (owned). */
+/* Starts serving on host:port with `threads` pool threads. NULL with *error
+ * (owned). */
 struct http_server *http_server_start(const char *host, int port, int threads,
                                       const struct http_handler *h, char **error);
 /* Stops accepting, lets in-flight requests finish, frees. NULL-safe. */

@@ -1,8 +1,9 @@
 /*
- * The two status stores. The database one keeps the same JSON text the Redis one keeps, in our
- * table provider_automation_status, so the embedded default needs no server. The Redis one
- * writes plain SET key value under the original keys (no TTL, last writer wins), exactly what
- * the original's AutomationStatusService did, so its readers keep working.
+ * The two status stores. The database one keeps the same JSON text the Redis
+ * one keeps, in our table provider_automation_status, so the embedded default
+ * needs no server. The Redis one writes plain SET key value under the original
+ * keys (no TTL, last writer wins), exactly what the original's
+ * AutomationStatusService did, so its readers keep working.
  */
 #include "adapters/status/status.h"
 
@@ -145,7 +146,8 @@ static void redis_drop(struct status_redis *r)
     r->c = NULL;
 }
 
-/* Connects lazily and again after any failure, so a Redis restart heals by itself. */
+/* Connects lazily and again after any failure, so a Redis restart heals by
+ * itself. */
 static int redis_ensure(struct status_redis *r)
 {
     if (r->c)
@@ -162,9 +164,8 @@ static int redis_ensure(struct status_redis *r)
     redisSetTimeout(r->c, tv);
     redisReply *rep = NULL;
     if (r->url.password) {
-        rep = r->url.username
-                  ? redisCommand(r->c, "AUTH %s %s", r->url.username, r->url.password)
-                  : redisCommand(r->c, "AUTH %s", r->url.password);
+        rep = r->url.username ? redisCommand(r->c, "AUTH %s %s", r->url.username, r->url.password)
+                              : redisCommand(r->c, "AUTH %s", r->url.password);
         if (!rep || rep->type == REDIS_REPLY_ERROR) {
             snprintf(r->err, sizeof(r->err), "Redis AUTH failed");
             if (rep)
@@ -195,8 +196,7 @@ static int redis_put(struct status_store *s, const char *key, const char *value)
         return ERR_IO;
     redisReply *rep = redisCommand(r->c, "SET %s %s", key, value);
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
-        snprintf(r->err, sizeof(r->err), "Redis SET failed: %s",
-                 rep ? rep->str : r->c->errstr);
+        snprintf(r->err, sizeof(r->err), "Redis SET failed: %s", rep ? rep->str : r->c->errstr);
         if (rep)
             freeReplyObject(rep);
         redis_drop(r);
@@ -214,8 +214,7 @@ static int redis_get(struct status_store *s, const char *key, char **value)
         return ERR_IO;
     redisReply *rep = redisCommand(r->c, "GET %s", key);
     if (!rep || rep->type == REDIS_REPLY_ERROR) {
-        snprintf(r->err, sizeof(r->err), "Redis GET failed: %s",
-                 rep ? rep->str : r->c->errstr);
+        snprintf(r->err, sizeof(r->err), "Redis GET failed: %s", rep ? rep->str : r->c->errstr);
         if (rep)
             freeReplyObject(rep);
         redis_drop(r);
