@@ -3,7 +3,7 @@
 
 Usage: embed-sql.py OUTPUT.c FILE.sql...
 Each input is migrations/<backend>/NNNN_name.sql, backend "sqlite" or "pg". The SQL text is
-written as a char array of byte values (not a string literal), so that no length limit of
+written as a char array of '\\xNN' constants (not a string literal), so that no length limit of
 ISO C string literals applies and no escaping can go wrong.
 """
 import os
@@ -36,7 +36,7 @@ def main():
             lines.append(f"static const char sql_{backend}_{version}[] = {{")
             data = list(sql) + [0]
             for i in range(0, len(data), 16):
-                lines.append("    " + ", ".join(str(b) for b in data[i:i + 16]) + ",")
+                lines.append("    " + ", ".join("'\\x%02x'" % b for b in data[i:i + 16]) + ",")
             lines.append("};")
         lines.append(f"const struct store_migration store_migrations_{backend}[] = {{")
         for version, name, _ in migs:

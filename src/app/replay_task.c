@@ -33,7 +33,7 @@ static void record_status(struct app *app, const char *key, const json_t *summar
     json_t *blob = json_object();
     json_object_set_new(blob, "ranAt", json_string(ran_at));
     json_object_set(blob, "summary", (json_t *)summary);
-    char *text = pyjson_dumps(blob, 0);
+    char *text = pyjson_dumps(blob, PYJSON_ENSURE_ASCII);
     if (app->status->put(app->status, key, text) != 0) {
         json_t *f = json_pack("{s:s}", "error", app->status->last_error(app->status));
         char *ft = pyjson_dumps(f, PYJSON_COMPACT);

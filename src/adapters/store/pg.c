@@ -404,17 +404,17 @@ static int pg_provider_get(struct store *base, const char *id, struct provider_r
     return rc;
 }
 
+#define PG_ORDER_GET                                                                             \
+    "SELECT id::text, order_id::text, order_item_id::text, provider_id, provider_name, "         \
+    "service_id, service_action, currency, amount::float8, payload::text, " PG_US("created_at")  \
+    ", " PG_US("updated_at") " FROM fulfillment_provider_orders "                                \
+                             "WHERE id = $1::uuid AND ($2::text IS NULL OR provider_id = $2::text)"
+
 /* The id is checked with uuid_parse first: a malformed id is "not found", never a failed
  * ::uuid cast that would abort the caller's transaction. */
 static int pg_order_get(struct store *base, const char *id, const char *provider_id,
                         int for_update, struct provider_order_rec *out)
 {
-    static const char sql[] =
-        "SELECT id::text, order_id::text, order_item_id::text, provider_id, provider_name, "
-        "service_id, service_action, currency, amount::float8, payload::text, " PG_US(
-            "created_at") ", " PG_US("updated_at") " FROM fulfillment_provider_orders "
-                                                   "WHERE id = $1::uuid AND ($2::text IS NULL "
-                                                   "OR provider_id = $2::text)";
     struct pg_store *s = pg_of(base);
     char canon[UUID_STRLEN + 1];
     const char *p[2] = {canon, provider_id};
@@ -426,7 +426,7 @@ static int pg_order_get(struct store *base, const char *id, const char *provider
         store_errf(s->err, "provider order not found (not a UUID)");
         return ERR_NOT_FOUND;
     }
-    rc = pg_query(s, "order_get", for_update ? sql " FOR UPDATE" : sql, 2, p, &res);
+    rc = pg_query(s, "order_get", for_update ? PG_ORDER_GET " FOR UPDATE" : PG_ORDER_GET, 2, p, &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 0) {
@@ -785,8 +785,7 @@ static int pg_schedule_settle(struct store *base, const char *owner,
                           4, p, NULL);
         }
     }
-    if (own || rc != 0)
-        rc = pg_leave(s, own, rc);
+    rc = pg_leave(s, own, rc);
     free(ops);
     return rc;
 }
