@@ -92,9 +92,9 @@ static int scheme_is(const char *scheme, size_t len, const char *name)
 struct store *store_open(const char *database_url, char **error)
 {
     static const char *const sqlite_drivers[] = {"sqlite", "sqlite+aiosqlite", "sqlite+pysqlite"};
-    static const char *const pg_drivers[] = {
-        "postgresql",          "postgres",         "postgresql+asyncpg",
-        "postgresql+psycopg2", "postgresql+psycopg", "postgresql+pg8000"};
+    static const char *const pg_drivers[] = {"postgresql",         "postgres",
+                                             "postgresql+asyncpg", "postgresql+psycopg2",
+                                             "postgresql+psycopg", "postgresql+pg8000"};
     const char *sep;
     size_t len, i;
 

@@ -28,8 +28,8 @@
 
 /* A TIMESTAMPTZ column as exact microseconds since the epoch: whole seconds from EPOCH (which
  * is double precision before PostgreSQL 14 and would round), the fraction from MICROSECONDS. */
-#define PG_US(col)                                                                               \
-    "(EXTRACT(EPOCH FROM date_trunc('second', " col "))::bigint * 1000000 + "                    \
+#define PG_US(col)                                                                                 \
+    "(EXTRACT(EPOCH FROM date_trunc('second', " col "))::bigint * 1000000 + "                      \
     "EXTRACT(MICROSECONDS FROM " col ")::bigint % 1000000)"
 
 #define PG_I64_BUFSZ 24
@@ -79,8 +79,7 @@ static int pg_fail(struct pg_store *s, const PGresult *res, const char *what)
         return ERR_DB;
     if (strcmp(state, "23505") == 0)
         return ERR_CONFLICT;
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-        strcmp(state, "55P03") == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return ERR_BUSY;
     return ERR_DB;
 }
@@ -312,8 +311,7 @@ static int pg_migrate(struct store *base)
         store_errf(s->err, "migrate: a transaction is open");
         return ERR_INVALID;
     }
-    rc = pg_query(s, "migrate lock", "SELECT pg_advisory_lock(" PG_MIGRATE_LOCK ")", 0, NULL,
-                  NULL);
+    rc = pg_query(s, "migrate lock", "SELECT pg_advisory_lock(" PG_MIGRATE_LOCK ")", 0, NULL, NULL);
     if (rc != 0)
         return rc;
     rc = pg_exec_text(s, "migrate",
@@ -339,8 +337,8 @@ static int pg_migrate(struct store *base)
                           p, NULL);
         rc = pg_leave(s, 1, rc);
     }
-    unlock_rc = pg_query(s, "migrate unlock", "SELECT pg_advisory_unlock(" PG_MIGRATE_LOCK ")",
-                         0, NULL, NULL);
+    unlock_rc = pg_query(s, "migrate unlock", "SELECT pg_advisory_unlock(" PG_MIGRATE_LOCK ")", 0,
+                         NULL, NULL);
     return rc != 0 ? rc : unlock_rc;
 }
 
@@ -404,16 +402,17 @@ static int pg_provider_get(struct store *base, const char *id, struct provider_r
     return rc;
 }
 
-#define PG_ORDER_GET                                                                             \
-    "SELECT id::text, order_id::text, order_item_id::text, provider_id, provider_name, "         \
-    "service_id, service_action, currency, amount::float8, payload::text, " PG_US("created_at")  \
-    ", " PG_US("updated_at") " FROM fulfillment_provider_orders "                                \
-                             "WHERE id = $1::uuid AND ($2::text IS NULL OR provider_id = $2::text)"
+#define PG_ORDER_GET                                                                               \
+    "SELECT id::text, order_id::text, order_item_id::text, provider_id, provider_name, "           \
+    "service_id, service_action, currency, amount::float8, payload::text, " PG_US(                 \
+        "created_at") ", " PG_US("updated_at") " FROM fulfillment_provider_orders "                \
+                                               "WHERE id = $1::uuid AND ($2::text IS NULL OR "     \
+                                               "provider_id = $2::text)"
 
 /* The id is checked with uuid_parse first: a malformed id is "not found", never a failed
  * ::uuid cast that would abort the caller's transaction. */
-static int pg_order_get(struct store *base, const char *id, const char *provider_id,
-                        int for_update, struct provider_order_rec *out)
+static int pg_order_get(struct store *base, const char *id, const char *provider_id, int for_update,
+                        struct provider_order_rec *out)
 {
     struct pg_store *s = pg_of(base);
     char canon[UUID_STRLEN + 1];
@@ -426,7 +425,8 @@ static int pg_order_get(struct store *base, const char *id, const char *provider
         store_errf(s->err, "provider order not found (not a UUID)");
         return ERR_NOT_FOUND;
     }
-    rc = pg_query(s, "order_get", for_update ? PG_ORDER_GET " FOR UPDATE" : PG_ORDER_GET, 2, p, &res);
+    rc = pg_query(s, "order_get", for_update ? PG_ORDER_GET " FOR UPDATE" : PG_ORDER_GET, 2, p,
+                  &res);
     if (rc != 0)
         return rc;
     if (PQntuples(res) == 0) {
@@ -624,7 +624,8 @@ static int pg_schedule_replace(struct store *base, const char *po_id, const char
     }
     for (i = 0; rc == 0 && i < n; i++) {
         char due[PG_I64_BUFSZ];
-        const char *p[5] = {canon, sorted[i]->entry_id, provider_id, i64_text(sorted[i]->due_us, due),
+        const char *p[5] = {canon, sorted[i]->entry_id, provider_id,
+                            i64_text(sorted[i]->due_us, due),
                             sorted[i]->reset_claim ? "true" : "false"};
 
         rc = pg_query(
@@ -744,9 +745,8 @@ static int settle_op_cmp(const void *a, const void *b)
  * settle and a concurrent sync of the same order cannot deadlock. */
 static int pg_schedule_settle(struct store *base, const char *owner,
                               const struct schedule_claim *sending, size_t nsending,
-                              int64_t sending_lease_until_us,
-                              const struct schedule_claim *released, size_t nreleased,
-                              int64_t not_before_us)
+                              int64_t sending_lease_until_us, const struct schedule_claim *released,
+                              size_t nreleased, int64_t not_before_us)
 {
     struct pg_store *s = pg_of(base);
     char lease[PG_I64_BUFSZ], nb[PG_I64_BUFSZ];
@@ -913,9 +913,17 @@ static int pg_timeline_insert(struct store *base, const struct timeline_event *e
     uuid4(id);
     iso_format_utc(ev->created_us == STORE_NO_TIME ? time_now_us() : ev->created_us, ts);
     {
-        const char *p[11] = {id,           order_id,        ev->event_type, ev->actor_type,
-                             ev->actor_id, ev->actor_label, ev->from_status, ev->to_status,
-                             ev->notes,    meta,            ts};
+        const char *p[11] = {id,
+                             order_id,
+                             ev->event_type,
+                             ev->actor_type,
+                             ev->actor_id,
+                             ev->actor_label,
+                             ev->from_status,
+                             ev->to_status,
+                             ev->notes,
+                             meta,
+                             ts};
         rc = pg_query(s, "timeline_insert",
                       "INSERT INTO order_state_events (id, order_id, event_type, actor_type, "
                       "actor_id, actor_label, from_status, to_status, notes, metadata, "
@@ -970,8 +978,8 @@ static int pg_run_insert(struct store *base, const struct run_record *run)
     return rc;
 }
 
-static int pg_run_list(struct store *base, const char *run_type, size_t limit,
-                       struct run_row **out, size_t *n)
+static int pg_run_list(struct store *base, const char *run_type, size_t limit, struct run_row **out,
+                       size_t *n)
 {
     struct pg_store *s = pg_of(base);
     char lim[PG_I64_BUFSZ];
@@ -1098,8 +1106,7 @@ struct store *store_pg_open(const char *conninfo, char **error)
 
     s->base.ops = &store_pg_ops;
     s->conn = PQconnectdb(conninfo);
-    if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK ||
-        pg_session_setup(s) != 0) {
+    if (s->conn == NULL || PQstatus(s->conn) != CONNECTION_OK || pg_session_setup(s) != 0) {
         if (error != NULL) {
             struct sb sb = SB_INIT;
             const char *msg = s->conn ? PQerrorMessage(s->conn) : "out of memory";

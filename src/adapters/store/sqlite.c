@@ -1,12 +1,12 @@
 /*
  * The SQLite backend of the store port: the embedded default (`make run`, `smplat demo`,
  * unit and conformance tests). One handle is one connection, opened in WAL mode with
- * foreign keys on and a 10 s busy timeout. Write transactions are BEGIN IMMEDIATE: the
- * connection takes the database's single write lock up front, so a transaction never fails
- * half-way on a lock upgrade, and while it is open no other writer (ours or another program)
- * can interleave; that is what makes select-then-update claims atomic here. Statements are
- * prepared once per handle and cached. Values are stored as INTERFACE.md §4 says: UUID text,
- * ISO-8601 UTC text timestamps, JSON as Python json.dumps text, enums as lowercase text.
+ * foreign keys on and a 10 s busy timeout (our own busy handler, see sq_busy). Write transactions
+ * are BEGIN IMMEDIATE: the connection takes the database's single write lock up front, so a
+ * transaction never fails half-way on a lock upgrade, and while it is open no other writer (ours or
+ * another program) can interleave; that is what makes select-then-update claims atomic here.
+ * Statements are prepared once per handle and cached. Values are stored as INTERFACE.md §4 says:
+ * UUID text, ISO-8601 UTC text timestamps, JSON as Python json.dumps text, enums as lowercase text.
  * A JSON column that does not parse reads as NULL (it never crashes a reader); see
  * docs/STORAGE.md.
  */
@@ -23,7 +23,7 @@
 #include "base/sb.h"
 #include "base/uuid.h"
 
-/* Busy timeout and the total time BEGIN IMMEDIATE keeps retrying. */
+/* How long a connection waits for a lock (the busy timeout), and BEGIN IMMEDIATE retries. */
 #define SQ_BUSY_MS 10000
 
 enum sq_stmt {
@@ -58,12 +58,12 @@ enum sq_stmt {
 
 /* Rows a claim may take: due, past any not-before, unclaimed or with an expired lease, and
  * not of a provider that exists and is inactive, nor of a paused one. */
-#define SQ_CLAIMABLE                                                                              \
-    "FROM provider_replay_schedule s "                                                           \
-    "LEFT JOIN fulfillment_providers p ON p.id = s.provider_id "                                 \
-    "LEFT JOIN provider_guardrail_status g ON g.provider_id = s.provider_id "                    \
-    "WHERE s.due_us <= ?1 AND (s.not_before_us IS NULL OR s.not_before_us <= ?1) "               \
-    "AND (s.state = 'pending' OR COALESCE(s.lease_until_us, 0) < ?1) "                           \
+#define SQ_CLAIMABLE                                                                               \
+    "FROM provider_replay_schedule s "                                                             \
+    "LEFT JOIN fulfillment_providers p ON p.id = s.provider_id "                                   \
+    "LEFT JOIN provider_guardrail_status g ON g.provider_id = s.provider_id "                      \
+    "WHERE s.due_us <= ?1 AND (s.not_before_us IS NULL OR s.not_before_us <= ?1) "                 \
+    "AND (s.state = 'pending' OR COALESCE(s.lease_until_us, 0) < ?1) "                             \
     "AND NOT (p.id IS NOT NULL AND p.status <> 'active') AND NOT COALESCE(g.is_paused, 0) "
 
 static const char *const sq_sql[SQ_COUNT] = {
@@ -99,9 +99,9 @@ static const char *const sq_sql[SQ_COUNT] = {
         "owner = CASE WHEN ?5 THEN NULL ELSE owner END, "
         "lease_until_us = CASE WHEN ?5 THEN NULL ELSE lease_until_us END, "
         "not_before_us = CASE WHEN ?5 THEN NULL ELSE not_before_us END",
-    [SQ_CLAIM_SELECT] = "SELECT s.provider_order_id, s.entry_id, s.provider_id, s.due_us, "
-                        "s.state " SQ_CLAIMABLE
-                        "ORDER BY s.due_us, s.provider_order_id, s.entry_id LIMIT ?2",
+    [SQ_CLAIM_SELECT] =
+        "SELECT s.provider_order_id, s.entry_id, s.provider_id, s.due_us, "
+        "s.state " SQ_CLAIMABLE "ORDER BY s.due_us, s.provider_order_id, s.entry_id LIMIT ?2",
     [SQ_CLAIM_UPDATE] = "UPDATE provider_replay_schedule SET state = 'claimed', owner = ?1, "
                         "lease_until_us = ?2 WHERE provider_order_id = ?3 AND entry_id = ?4",
     [SQ_SETTLE_SENDING] = "UPDATE provider_replay_schedule SET state = 'sending', "
@@ -116,7 +116,8 @@ static const char *const sq_sql[SQ_COUNT] = {
                     "LEFT JOIN provider_guardrail_status g ON g.provider_id = s.provider_id "
                     "WHERE s.due_us <= ?1 AND ((p.id IS NOT NULL AND p.status <> 'active') "
                     "OR COALESCE(g.is_paused, 0))",
-    [SQ_RATE_CLEAN] = "DELETE FROM provider_rate_windows WHERE provider_id = ?1 AND window_start_us < ?2",
+    [SQ_RATE_CLEAN] =
+        "DELETE FROM provider_rate_windows WHERE provider_id = ?1 AND window_start_us < ?2",
     [SQ_RATE_ENSURE] = "INSERT INTO provider_rate_windows (provider_id, window_start_us, count) "
                        "VALUES (?1, ?2, 0) ON CONFLICT DO NOTHING",
     [SQ_RATE_GET] = "SELECT count FROM provider_rate_windows "
@@ -142,6 +143,7 @@ struct sq_store {
     struct store base; /* first: a struct store * is a struct sq_store * */
     sqlite3 *db;
     int in_tx;
+    int64_t busy_since_us; /* when the current wait for a lock began */
     sqlite3_stmt *stmts[SQ_COUNT];
     struct store_taken taken;
     char err[STORE_ERRSZ];
@@ -270,6 +272,23 @@ static void sq_sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 
     nanosleep(&ts, NULL);
+}
+
+/* The busy handler: a 10 s busy timeout with short, even sleeps. sqlite3_busy_timeout backs
+ * off up to 100 ms between tries, so a connection that commits often (a runner claiming batch
+ * after batch) would hold the write lock almost continuously and starve the others; polling
+ * every millisecond or two lets waiting connections in between its transactions. */
+static int sq_busy(void *arg, int count)
+{
+    struct sq_store *s = arg;
+    int64_t now = time_now_us();
+
+    if (count == 0)
+        s->busy_since_us = now;
+    if (now - s->busy_since_us > (int64_t)SQ_BUSY_MS * 1000)
+        return 0;
+    sq_sleep_ms(count < 100 ? 1 : 2);
+    return 1;
 }
 
 /* BEGIN IMMEDIATE, retried while the database is busy. The busy timeout already waits for
@@ -402,8 +421,8 @@ static int sq_migrate(struct store *base)
         const struct store_migration *m = &store_migrations_sqlite[i];
         int applied;
 
-        r = sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1,
-                               &st, NULL);
+        r = sqlite3_prepare_v2(s->db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &st,
+                               NULL);
         if (r != SQLITE_OK) {
             rc = sq_fail(s, r, "migrate");
             goto out;
@@ -503,8 +522,8 @@ static int sq_provider_get(struct store *base, const char *id, struct provider_r
     return rc;
 }
 
-static int sq_order_get(struct store *base, const char *id, const char *provider_id,
-                        int for_update, struct provider_order_rec *out)
+static int sq_order_get(struct store *base, const char *id, const char *provider_id, int for_update,
+                        struct provider_order_rec *out)
 {
     struct sq_store *s = sq_of(base);
     char canon[UUID_STRLEN + 1];
@@ -818,9 +837,8 @@ out:
 
 static int sq_schedule_settle(struct store *base, const char *owner,
                               const struct schedule_claim *sending, size_t nsending,
-                              int64_t sending_lease_until_us,
-                              const struct schedule_claim *released, size_t nreleased,
-                              int64_t not_before_us)
+                              int64_t sending_lease_until_us, const struct schedule_claim *released,
+                              size_t nreleased, int64_t not_before_us)
 {
     struct sq_store *s = sq_of(base);
     sqlite3_stmt *st;
@@ -901,8 +919,8 @@ static int sq_schedule_deferred(struct store *base, int64_t now_us, int64_t *cou
 }
 
 /* Fixed window: make sure the window's row exists, read its count and add what is granted,
- * all under the write lock. The provider's windows older than an hour are dropped on the way. A negative
- * limit means no limit. */
+ * all under the write lock. The provider's windows older than an hour are dropped on the way. A
+ * negative limit means no limit. */
 static int sq_rate_take(struct store *base, const char *provider_id, int limit,
                         int64_t window_start_us, int want, int *granted)
 {
@@ -1001,7 +1019,7 @@ static int sq_timeline_insert(struct store *base, const struct timeline_event *e
         sq_bind_text(st, 8, ev->to_status);
         sq_bind_text(st, 9, ev->notes);
         sq_bind_text(st, 10, meta);
-        sq_bind_time(st, 11, ev->created_us);
+        sq_bind_time(st, 11, ev->created_us == STORE_NO_TIME ? time_now_us() : ev->created_us);
         rc = sq_run(s, st, "timeline_insert");
     }
     rc = sq_leave(s, own, rc);
@@ -1046,7 +1064,7 @@ static int sq_run_insert(struct store *base, const struct run_record *run)
             sqlite3_bind_null(st, 8);
         else
             sqlite3_bind_int64(st, 8, run->alerts_sent);
-        sq_bind_time(st, 9, run->created_us);
+        sq_bind_time(st, 9, run->created_us == STORE_NO_TIME ? time_now_us() : run->created_us);
         rc = sq_run(s, st, "run_insert");
     }
     rc = sq_leave(s, own, rc);
@@ -1056,8 +1074,8 @@ out:
     return rc;
 }
 
-static int sq_run_list(struct store *base, const char *run_type, size_t limit,
-                       struct run_row **out, size_t *n)
+static int sq_run_list(struct store *base, const char *run_type, size_t limit, struct run_row **out,
+                       size_t *n)
 {
     struct sq_store *s = sq_of(base);
     struct run_row *rows = NULL;
@@ -1225,7 +1243,7 @@ struct store *store_sqlite_open(const char *path, char **error)
         free(s);
         return NULL;
     }
-    sqlite3_busy_timeout(s->db, SQ_BUSY_MS);
+    sqlite3_busy_handler(s->db, sq_busy, s);
     sqlite3_extended_result_codes(s->db, 1);
     r = sqlite3_exec(s->db,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
