@@ -621,6 +621,27 @@ static void plan_chunk(struct replay_env *env, struct work *w, size_t n, struct 
     }
 }
 
+/* Records a set of work items (shallow copies; ownership stays with the chunk), sorted by
+ * order so that every runner locks orders in the same sequence, in slices of about
+ * RECORD_BATCH items that never split one order. */
+static int record_items(struct replay_env *env, struct work *items, size_t n,
+                        struct replay_summary *sum, char **error)
+{
+    qsort(items, n, sizeof(*items), cmp_work_by_order);
+    int64_t done_at = env_now(env);
+    int rc = 0;
+    size_t i = 0;
+    while (rc == 0 && i < n) {
+        size_t m = n - i < RECORD_BATCH ? n - i : RECORD_BATCH;
+        while (i + m < n && strcmp(items[i + m].claim->provider_order_id,
+                                   items[i + m - 1].claim->provider_order_id) == 0)
+            m++;
+        rc = record_slice(env, items + i, m, done_at, sum, error);
+        i += m;
+    }
+    return rc;
+}
+
 static int run_chunk(struct replay_env *env, int want, int64_t now, struct replay_summary *sum,
                      int *claimed, char **error)
 {
@@ -642,63 +663,78 @@ static int run_chunk(struct replay_env *env, int want, int64_t now, struct repla
     struct provider_cache pc = {0};
     plan_chunk(env, w, n, &pc, now, sum);
 
-    /* Settle: what will be sent is marked durably first (crash safety), the rest
-     * released. */
-    struct schedule_claim *sending = xcalloc(n, sizeof(*sending));
-    struct schedule_claim *released = xcalloc(n, sizeof(*released));
-    size_t ns = 0, nr = 0;
-    long max_timeout = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (w[i].send) {
-            sending[ns++] = claims[i];
-            if (w[i].pr.req.timeout_ms > max_timeout)
-                max_timeout = w[i].pr.req.timeout_ms;
-        } else if (w[i].release) {
-            released[nr++] = claims[i];
-        }
-    }
-    int64_t window_end = now - (now % MINUTE_US) + MINUTE_US;
+    /* Rate-limited claims go back first; items that need no request are recorded at once. */
     int rc = 0;
-    if (ns + nr > 0 &&
-        ops->schedule_settle(env->store, env->owner, sending, ns,
-                             env_now(env) + (int64_t)max_timeout * 1000 + env->lease_us, released,
-                             nr, window_end) != 0) {
-        *error = store_error(env, "could not mark replays as sending");
+    struct schedule_claim *set = xcalloc(n, sizeof(*set));
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i].release)
+            set[nr++] = claims[i];
+    int64_t window_end = now - (now % MINUTE_US) + MINUTE_US;
+    if (nr > 0 && ops->schedule_settle(env->store, env->owner, NULL, 0, 0, set, nr, window_end) != 0) {
+        *error = store_error(env, "could not release rate-limited replays");
         rc = ERR_DB;
     }
-    free(sending);
-    free(released);
+    struct work *batch = xcalloc(n, sizeof(*batch));
+    size_t nb = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!w[i].send && !w[i].release)
+            batch[nb++] = w[i];
+    if (rc == 0 && nb > 0)
+        rc = record_items(env, batch, nb, sum, error);
 
-    if (rc == 0 && ns > 0) {
-        struct http_request *reqs = xcalloc(ns, sizeof(*reqs));
-        struct http_response *resps = xcalloc(ns, sizeof(*resps));
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (w[i].send)
-                reqs[k++] = w[i].pr.req; /* shallow: w keeps ownership */
-        env->transport->perform(env->transport, reqs, resps, ns, env->provider_concurrency);
-        k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (w[i].send)
-                w[i].resp = resps[k++];
+    /* Then waves of at most provider_concurrency requests per provider: each wave is marked
+     * "sending" durably before its requests leave (crash safety), sent together, and
+     * recorded. A runner killed mid-wave leaves at most one wave whose outcome is unknown. */
+    char *done = xcalloc(n, 1);
+    while (rc == 0) {
+        nb = 0;
+        size_t ns = 0;
+        long max_timeout = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!w[i].send || done[i])
+                continue;
+            int same = 0;
+            for (size_t k = 0; k < nb; k++)
+                if (strcmp(batch[k].claim->provider_id, w[i].claim->provider_id) == 0)
+                    same++;
+            if (same >= env->provider_concurrency)
+                continue;
+            done[i] = 1;
+            batch[nb++] = w[i];
+            set[ns++] = claims[i];
+            if (w[i].pr.req.timeout_ms > max_timeout)
+                max_timeout = w[i].pr.req.timeout_ms;
+        }
+        if (nb == 0)
+            break;
+        if (ops->schedule_settle(env->store, env->owner, set, ns,
+                                 env_now(env) + (int64_t)max_timeout * 1000 + env->lease_us, NULL, 0,
+                                 0) != 0) {
+            *error = store_error(env, "could not mark replays as sending");
+            rc = ERR_DB;
+            break;
+        }
+        struct http_request *reqs = xcalloc(nb, sizeof(*reqs));
+        struct http_response *resps = xcalloc(nb, sizeof(*resps));
+        for (size_t k = 0; k < nb; k++)
+            reqs[k] = batch[k].pr.req; /* shallow: w keeps ownership */
+        env->transport->perform(env->transport, reqs, resps, nb, env->provider_concurrency);
+        for (size_t k = 0; k < nb; k++) {
+            batch[k].resp = resps[k];
+            /* hand the response back to its owner so it is released once */
+            for (size_t i = 0; i < n; i++)
+                if (w[i].claim == batch[k].claim)
+                    w[i].resp = resps[k];
+        }
         free(reqs);
         free(resps);
+        rc = record_items(env, batch, nb, sum, error);
     }
+    free(done);
+    free(batch);
+    free(set);
 
-    if (rc == 0) {
-        qsort(w, n, sizeof(*w), cmp_work_by_order);
-        int64_t done_at = env_now(env);
-        size_t i = 0;
-        while (rc == 0 && i < n) {
-            size_t m = n - i < RECORD_BATCH ? n - i : RECORD_BATCH;
-            /* Keep one order's items in one slice. */
-            while (i + m < n && strcmp(w[i + m].claim->provider_order_id,
-                                       w[i + m - 1].claim->provider_order_id) == 0)
-                m++;
-            rc = record_slice(env, w + i, m, done_at, sum, error);
-            i += m;
-        }
-    }
     for (size_t i = 0; i < n; i++) {
         prepared_release(&w[i].pr);
         http_response_release(&w[i].resp);

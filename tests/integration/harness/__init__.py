@@ -8,11 +8,13 @@ docs/TESTING.md describes them.
 """
 
 from .cli import CliResult, ServiceProcess, run_binary
-from .db import db_exec, db_query, sqlite_path, sqlite_url
+from .db import db_exec, db_query, db_scalar, sqlite_path, sqlite_url
 from .http import (
+    CLOSE,
     Close,
     Delay,
     ErrorJson,
+    FromFunction,
     Handler,
     Html,
     InvalidJson,
@@ -21,6 +23,7 @@ from .http import (
     Raw,
     RecordedRequest,
     Redirect,
+    Response,
     Sequence,
     Status,
     WebhookSink,
@@ -33,9 +36,9 @@ from .smtp import SmtpMessage, SmtpSink
 
 __all__ = [
     "CliResult", "ServiceProcess", "run_binary",
-    "db_exec", "db_query", "sqlite_path", "sqlite_url",
-    "Close", "Delay", "ErrorJson", "Handler", "Html", "InvalidJson", "Json", "MockHTTPServer",
-    "Raw", "RecordedRequest", "Redirect", "Sequence", "Status", "WebhookSink",
+    "db_exec", "db_query", "db_scalar", "sqlite_path", "sqlite_url",
+    "CLOSE", "Close", "Delay", "ErrorJson", "FromFunction", "Handler", "Html", "InvalidJson", "Json", "MockHTTPServer",
+    "Raw", "RecordedRequest", "Redirect", "Response", "Sequence", "Status", "WebhookSink",
     "free_port", "wait_for_port",
     "PostgresServer", "ManagedProcess", "RedisServer", "SmtpMessage", "SmtpSink",
 ]
