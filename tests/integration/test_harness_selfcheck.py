@@ -220,3 +220,41 @@ def test_webhook_sink_status_sequence(webhook_sink):
     assert codes == [(429, "1"), 200, 200]
     assert webhook_sink.json_bodies() == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert len(webhook_sink.wait_for(3)) == 3
+
+
+def test_mock_provider_callable_behaviour(mock_provider):
+    mock_provider.on("/echo", lambda req, srv: Json({"got": req.json(), "q": req.query.get("a")}))
+    st, _, body = request(mock_provider.url_for("/echo?a=1"), "POST", b'{"x": true}')
+    assert st == 200 and json.loads(body) == {"got": {"x": True}, "q": ["1"]}
+    assert mock_provider.errors == []
+
+
+# --- running programs -----------------------------------------------------------------------
+
+
+def test_run_cli_clean_env_and_json(run_cli, tmp_path):
+    (tmp_path / ".env").write_text("")  # cwd is the test's own directory
+    r = run_cli(["/bin/sh", "-c", 'printf \'{"cwd": "%s", "home": "%s", "db": "%s", "x": "%s", '
+                 '"user": "%s"}\' "$PWD" "$HOME" "$DATABASE_URL" "$X" "${SMPLAT_UNSET-unset}"; '
+                 'echo oops >&2; exit 3'],
+                env={"X": 1, "SMPLAT_UNSET": None}, db_url="sqlite:///x.db", timeout=10)
+    rc, out, err, data = r
+    assert rc == 3 and err == "oops\n"
+    assert data == {"cwd": str(tmp_path), "home": str(tmp_path), "db": "sqlite:///x.db", "x": "1",
+                    "user": "unset"}
+    with pytest.raises(AssertionError, match="expected exit 0"):
+        r.check(0)
+    with pytest.raises(AssertionError, match="timed out"):
+        run_cli(["/bin/sh", "-c", "sleep 30"], timeout=0.3)
+    with pytest.raises(AssertionError, match="sanitizer report"):
+        run_cli(["/bin/sh", "-c", "echo 'x.c:1:2: runtime error: signed integer overflow' >&2"])
+
+
+def test_service_starts_waits_and_stops(service):
+    from harness import free_port
+    port = free_port()
+    svc = service(["/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+                  port=port, ready_path="/", timeout=15)
+    assert svc.alive() and request(svc.url + "/")[0] == 200
+    svc.stop()
+    assert not svc.alive()

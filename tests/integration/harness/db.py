@@ -133,8 +133,10 @@ def render_params(sql, params):
 def _psql(url, sql, *extra):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PGTZ": "UTC", "LC_ALL": "C.UTF-8",
            "PGCONNECT_TIMEOUT": "10"}
-    r = subprocess.run([psql_path(), "-X", "-q", "-v", "ON_ERROR_STOP=1", *extra, "-d", pg_url(url),
-                        "-c", sql], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    # The SQL goes through stdin (-f -) in one transaction (-1): seeds can be megabytes.
+    r = subprocess.run([psql_path(), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", *extra, "-d", pg_url(url),
+                        "-f", "-"], input=sql.encode("utf-8"), env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120)
     if r.returncode != 0:
         raise RuntimeError(f"psql failed ({r.returncode}) on {sql[:200]!r}: "
                            f"{r.stderr.decode('utf-8', 'replace').strip()}")

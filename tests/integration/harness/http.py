@@ -379,6 +379,14 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024
 
+    def handle_error(self, request, client_address):
+        # A client that resets or drops its connection is normal here (wrk, curl timeouts,
+        # the binary under test giving up); anything else is printed as usual.
+        import sys
+        if isinstance(sys.exc_info()[1], (OSError, ValueError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class MockHTTPServer:
     """A programmable, recording HTTP server on 127.0.0.1:<free port>.
