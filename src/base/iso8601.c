@@ -21,7 +21,10 @@
  * legitimate comes near this. */
 #define ISO_MAX_INPUT 256
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int days_in_month(int y, int m)
 {
@@ -62,7 +65,10 @@ static int weekday_of(int64_t days)
     return (int)(w < 0 ? w + 7 : w);
 }
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* CPython's parse_digits: exactly n ASCII digits accumulated into *var, NULL otherwise. The
  * input is NUL-terminated, so reading stops at the end of the string. */

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 struct iso_time {
-    int64_t utc_us;  /* instant in microseconds since the epoch, UTC (naive values: as if UTC) */
-    int has_offset;  /* 0 for a naive value */
-    int offset_sec;  /* the value's own UTC offset in seconds (0 when naive) */
+    int64_t utc_us; /* instant in microseconds since the epoch, UTC (naive values: as if UTC) */
+    int has_offset; /* 0 for a naive value */
+    int offset_sec; /* the value's own UTC offset in seconds (0 when naive) */
 };
 
 #define ISO_BUFSZ 40

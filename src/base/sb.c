@@ -115,9 +115,15 @@ void sb_append(struct sb *sb, const void *data, size_t len)
     sb->buf[sb->len] = '\0';
 }
 
-void sb_puts(struct sb *sb, const char *s) { sb_append(sb, s, strlen(s)); }
+void sb_puts(struct sb *sb, const char *s)
+{
+    sb_append(sb, s, strlen(s));
+}
 
-void sb_putc(struct sb *sb, char c) { sb_append(sb, &c, 1); }
+void sb_putc(struct sb *sb, char c)
+{
+    sb_append(sb, &c, 1);
+}
 
 void sb_printf(struct sb *sb, const char *fmt, ...)
 {
@@ -157,4 +163,7 @@ char *sb_detach(struct sb *sb)
     return p;
 }
 
-const char *sb_str(const struct sb *sb) { return sb->buf ? sb->buf : ""; }
+const char *sb_str(const struct sb *sb)
+{
+    return sb->buf ? sb->buf : "";
+}

@@ -14,7 +14,9 @@ struct sb {
     size_t cap;
 };
 
+/* clang-format off */
 #define SB_INIT {NULL, 0, 0}
+/* clang-format on */
 
 void sb_init(struct sb *sb);
 void sb_release(struct sb *sb); /* frees the buffer, leaves an empty builder */
@@ -34,7 +36,7 @@ void base_oom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);   /* NULL in, NULL out */
+char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 
 #endif

@@ -43,8 +43,7 @@ json_t *endpoint_metadata_context(const json_t *provider_metadata)
         return ctx;
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)automation, key, v)
-    {
+    json_object_foreach ((json_t *)automation, key, v) {
         if (json_is_string(v) || json_is_number(v) || json_is_boolean(v))
             json_object_set(ctx, key, v);
     }
@@ -126,12 +125,12 @@ static void form_encode(struct sb *out, const json_t *body)
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)body, key, v)
-    {
+    json_object_foreach ((json_t *)body, key, v) {
         if (json_is_array(v)) {
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e) form_pair(out, key, e);
+            json_array_foreach (v, i, e)
+                form_pair(out, key, e);
         } else {
             form_pair(out, key, v);
         }
@@ -184,8 +183,7 @@ int endpoint_build_request(const json_t *endpoint, const json_t *ctx, long defau
     if (json_is_object(headers)) {
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)headers, key, v)
-        {
+        json_object_foreach ((json_t *)headers, key, v) {
             json_t *rv = template_render(v, ctx);
             add_header(out, key, rendered_text(rv));
             json_decref(rv);

@@ -671,7 +671,8 @@ static int run_chunk(struct replay_env *env, int want, int64_t now, struct repla
         if (w[i].release)
             set[nr++] = claims[i];
     int64_t window_end = now - (now % MINUTE_US) + MINUTE_US;
-    if (nr > 0 && ops->schedule_settle(env->store, env->owner, NULL, 0, 0, set, nr, window_end) != 0) {
+    if (nr > 0 &&
+        ops->schedule_settle(env->store, env->owner, NULL, 0, 0, set, nr, window_end) != 0) {
         *error = store_error(env, "could not release rate-limited replays");
         rc = ERR_DB;
     }
@@ -709,8 +710,8 @@ static int run_chunk(struct replay_env *env, int want, int64_t now, struct repla
         if (nb == 0)
             break;
         if (ops->schedule_settle(env->store, env->owner, set, ns,
-                                 env_now(env) + (int64_t)max_timeout * 1000 + env->lease_us, NULL, 0,
-                                 0) != 0) {
+                                 env_now(env) + (int64_t)max_timeout * 1000 + env->lease_us, NULL,
+                                 0, 0) != 0) {
             *error = store_error(env, "could not mark replays as sending");
             rc = ERR_DB;
             break;

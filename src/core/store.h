@@ -32,11 +32,11 @@
 struct provider_rec {
     char *id;
     char *name;
-    char *status;        /* "active" | "inactive" */
-    char *health_status; /* "unknown" | "healthy" | "degraded" | "offline" */
-    json_t *metadata;    /* metadata_json, NULL when SQL NULL */
+    char *status;              /* "active" | "inactive" */
+    char *health_status;       /* "unknown" | "healthy" | "degraded" | "offline" */
+    json_t *metadata;          /* metadata_json, NULL when SQL NULL */
     int rate_limit_per_minute; /* -1 when NULL */
-    int paused;          /* provider_guardrail_status.is_paused, 0 when no row */
+    int paused;                /* provider_guardrail_status.is_paused, 0 when no row */
 };
 
 struct provider_order_rec {
@@ -44,7 +44,7 @@ struct provider_order_rec {
     char *order_id; /* may be NULL when the row has none */
     char *order_item_id;
     char *provider_id;
-    char *provider_name;  /* may be NULL */
+    char *provider_name; /* may be NULL */
     char *service_id;
     char *service_action; /* may be NULL */
     char *currency;       /* may be NULL */
@@ -85,10 +85,10 @@ struct timeline_event {
 };
 
 struct run_record {
-    const char *run_type; /* "replay" | "alert" */
-    const char *status;   /* "success" | "partial" | "failed" */
-    json_t *summary;      /* borrowed */
-    json_t *metadata;     /* borrowed, NULL or empty object stores NULL */
+    const char *run_type;      /* "replay" | "alert" */
+    const char *status;        /* "success" | "partial" | "failed" */
+    json_t *summary;           /* borrowed */
+    json_t *metadata;          /* borrowed, NULL or empty object stores NULL */
     int64_t backlog_total;     /* -1 stores NULL */
     int64_t next_scheduled_us; /* STORE_NO_TIME stores NULL */
     int64_t alerts_sent;       /* -1 stores NULL */
@@ -101,7 +101,7 @@ struct run_row {
     char *run_type;
     char *status;
     json_t *summary;
-    json_t *metadata; /* NULL when SQL NULL */
+    json_t *metadata;          /* NULL when SQL NULL */
     int64_t backlog_total;     /* -1 when NULL */
     int64_t next_scheduled_us; /* STORE_NO_TIME when NULL */
     int64_t alerts_sent;       /* -1 when NULL */
@@ -155,9 +155,8 @@ struct store_ops {
      * new lease, and puts `released` rows back to pending, not claimable before
      * not_before_us. Only rows still owned by `owner` change. Own transaction; durable
      * before any request is sent. */
-    int (*schedule_settle)(struct store *s, const char *owner,
-                           const struct schedule_claim *sending, size_t nsending,
-                           int64_t sending_lease_until_us,
+    int (*schedule_settle)(struct store *s, const char *owner, const struct schedule_claim *sending,
+                           size_t nsending, int64_t sending_lease_until_us,
                            const struct schedule_claim *released, size_t nreleased,
                            int64_t not_before_us);
     /* The backlog: every index row, and the smallest due time (STORE_NO_TIME if none). */

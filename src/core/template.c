@@ -170,8 +170,7 @@ static void py_repr(struct sb *out, const json_t *value)
         json_t *v;
         int first = 1;
         sb_putc(out, '{');
-        json_object_foreach((json_t *)value, key, v)
-        {
+        json_object_foreach ((json_t *)value, key, v) {
             if (!first)
                 sb_puts(out, ", ");
             first = 0;
@@ -186,8 +185,7 @@ static void py_repr(struct sb *out, const json_t *value)
         size_t i;
         json_t *v;
         sb_putc(out, '[');
-        json_array_foreach(value, i, v)
-        {
+        json_array_foreach (value, i, v) {
             if (i > 0)
                 sb_puts(out, ", ");
             py_repr(out, v);
@@ -280,8 +278,7 @@ static json_t *render_string(const json_t *tmpl, const json_t *ctx)
     sb_append(&a, s, len);
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)ctx, key, v)
-    {
+    json_object_foreach ((json_t *)ctx, key, v) {
         sb_reset(&needle);
         sb_puts(&needle, "{{");
         sb_puts(&needle, key);
@@ -315,15 +312,15 @@ json_t *template_render(const json_t *tmpl, const json_t *ctx)
         json_t *arr = json_array();
         size_t i;
         json_t *v;
-        json_array_foreach(tmpl, i, v) json_array_append_new(arr, template_render(v, ctx));
+        json_array_foreach (tmpl, i, v)
+            json_array_append_new(arr, template_render(v, ctx));
         return arr;
     }
     case JSON_OBJECT: {
         json_t *obj = json_object();
         const char *key;
         json_t *v;
-        json_object_foreach((json_t *)tmpl, key, v)
-        {
+        json_object_foreach ((json_t *)tmpl, key, v) {
             json_object_set_new(obj, key, template_render(v, ctx));
         }
         return obj;
@@ -388,8 +385,7 @@ void template_json_dumps(struct sb *out, const json_t *value)
         json_t *v;
         int first = 1;
         sb_putc(out, '{');
-        json_object_foreach((json_t *)value, key, v)
-        {
+        json_object_foreach ((json_t *)value, key, v) {
             if (!first)
                 sb_puts(out, ", ");
             first = 0;
@@ -404,8 +400,7 @@ void template_json_dumps(struct sb *out, const json_t *value)
         size_t i;
         json_t *v;
         sb_putc(out, '[');
-        json_array_foreach(value, i, v)
-        {
+        json_array_foreach (value, i, v) {
             if (i > 0)
                 sb_puts(out, ", ");
             template_json_dumps(out, v);

@@ -18,8 +18,8 @@ struct http_header {
 };
 
 struct http_request {
-    char *method; /* owned, upper case */
-    char *url;    /* owned */
+    char *method;                /* owned, upper case */
+    char *url;                   /* owned */
     struct http_header *headers; /* owned array */
     size_t nheaders;
     char *body; /* owned, may be NULL (no body) */
@@ -47,7 +47,7 @@ struct http_response {
     char *retry_after;  /* owned header value or NULL */
     char *body;         /* owned, NUL-terminated, may contain NULs before body_len */
     size_t body_len;
-    int request_sent;   /* 1 when at least the request line reached the socket */
+    int request_sent; /* 1 when at least the request line reached the socket */
 };
 
 struct http_transport {

@@ -87,7 +87,10 @@ struct batch {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_code = CURLE_OK;
 
-static void curl_global_once(void) { curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_global_once(void)
+{
+    curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 /* ---- outbound policy ---------------------------------------------------------------- */
 
