@@ -716,6 +716,14 @@ static int run_chunk(struct replay_env *env, int want, int64_t now, struct repla
             rc = ERR_DB;
             break;
         }
+        /* A claim whose lease ran out and that another runner took is not ours to send. */
+        size_t kept = 0;
+        for (size_t k = 0; k < nb; k++)
+            if (!set[k].lost)
+                batch[kept++] = batch[k];
+        nb = kept;
+        if (nb == 0)
+            continue;
         struct http_request *reqs = xcalloc(nb, sizeof(*reqs));
         struct http_response *resps = xcalloc(nb, sizeof(*resps));
         for (size_t k = 0; k < nb; k++)

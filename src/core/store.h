@@ -69,6 +69,8 @@ struct schedule_claim {
     char *provider_id;
     int64_t due_us;
     int was_sending; /* the previous holder's lease ran out while its request was in flight */
+    int lost;        /* set by schedule_settle: the row is no longer ours (another runner took
+                      * it after our lease ran out), so it must not be sent */
 };
 
 struct timeline_event {
@@ -153,9 +155,9 @@ struct store_ops {
                           size_t *n);
     /* After deciding on its claims, the owner moves `sending` rows to state "sending" with a
      * new lease, and puts `released` rows back to pending, not claimable before
-     * not_before_us. Only rows still owned by `owner` change. Own transaction; durable
-     * before any request is sent. */
-    int (*schedule_settle)(struct store *s, const char *owner, const struct schedule_claim *sending,
+     * not_before_us. Only rows still owned by `owner` change; a `sending` row that is not
+     * ours any more gets lost = 1. Own transaction; durable before any request is sent. */
+    int (*schedule_settle)(struct store *s, const char *owner, struct schedule_claim *sending,
                            size_t nsending, int64_t sending_lease_until_us,
                            const struct schedule_claim *released, size_t nreleased,
                            int64_t not_before_us);

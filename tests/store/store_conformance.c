@@ -501,6 +501,7 @@ static void test_claim_lease_settle(void **state)
 
     /* a: sending with a longer lease; b: released, not before NOW+50 */
     ok(g_s, g_s->ops->schedule_settle(g_s, "A", &c[0], 1, NOW + 200, &c[1], 1, NOW + 50), "settle");
+    assert_false(c[0].lost);
     assert_row(g_s, po, "a", "sending", "A", "1699999999999990");
     assert_row(g_s, po, "b", "pending", "-", "1699999999999995");
     ok(g_s, g_s->ops->schedule_claim(g_s, "B", NOW + 10, NOW + 300, 10, &c2, &n2), "claim");
@@ -518,8 +519,13 @@ static void test_claim_lease_settle(void **state)
     assert_string_equal(c2[0].entry_id, "a");
     assert_true(c2[0].was_sending);
     schedule_claims_free(c2, n2);
-    /* A no longer owns a: its settle changes nothing */
+    /* A no longer owns a: its settle changes nothing, and a sending settle reports it lost */
     ok(g_s, g_s->ops->schedule_settle(g_s, "A", NULL, 0, 0, &c[0], 1, STORE_NO_TIME), "settle");
+    assert_row(g_s, po, "a", "claimed", "C", "1699999999999990");
+    c[0].lost = 0;
+    ok(g_s, g_s->ops->schedule_settle(g_s, "A", &c[0], 1, NOW + 900, NULL, 0, STORE_NO_TIME),
+       "settle lost");
+    assert_true(c[0].lost);
     assert_row(g_s, po, "a", "claimed", "C", "1699999999999990");
     /* B's claim on b runs out without having been sent */
     ok(g_s, g_s->ops->schedule_claim(g_s, "D", NOW + 350, NOW + 500, 10, &c2, &n2), "claim D");

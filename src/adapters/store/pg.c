@@ -729,7 +729,7 @@ static int pg_schedule_claim(struct store *base, const char *owner, int64_t now_
 }
 
 struct settle_op {
-    const struct schedule_claim *claim;
+    struct schedule_claim *claim;
     int sending;
 };
 
@@ -743,10 +743,10 @@ static int settle_op_cmp(const void *a, const void *b)
 
 /* Both lists are applied in one key order, the order schedule_replace locks in, so that a
  * settle and a concurrent sync of the same order cannot deadlock. */
-static int pg_schedule_settle(struct store *base, const char *owner,
-                              const struct schedule_claim *sending, size_t nsending,
-                              int64_t sending_lease_until_us, const struct schedule_claim *released,
-                              size_t nreleased, int64_t not_before_us)
+static int pg_schedule_settle(struct store *base, const char *owner, struct schedule_claim *sending,
+                              size_t nsending, int64_t sending_lease_until_us,
+                              const struct schedule_claim *released, size_t nreleased,
+                              int64_t not_before_us)
 {
     struct pg_store *s = pg_of(base);
     char lease[PG_I64_BUFSZ], nb[PG_I64_BUFSZ];
@@ -760,7 +760,7 @@ static int pg_schedule_settle(struct store *base, const char *owner,
     for (i = 0; i < nsending; i++)
         ops[i] = (struct settle_op){&sending[i], 1};
     for (i = 0; i < nreleased; i++)
-        ops[nsending + i] = (struct settle_op){&released[i], 0};
+        ops[nsending + i] = (struct settle_op){(struct schedule_claim *)&released[i], 0};
     qsort(ops, nops, sizeof *ops, settle_op_cmp);
     i64_text(sending_lease_until_us, lease);
     if (not_before_us != STORE_NO_TIME)
@@ -771,11 +771,16 @@ static int pg_schedule_settle(struct store *base, const char *owner,
 
         if (ops[i].sending) {
             p[0] = lease;
+            PGresult *res = NULL;
             rc = pg_query(s, "schedule_settle sending",
                           "UPDATE provider_replay_schedule SET state = 'sending', "
                           "lease_until_us = $1::bigint WHERE provider_order_id = $2::uuid "
                           "AND entry_id = $3 AND owner = $4",
-                          4, p, NULL);
+                          4, p, &res);
+            if (rc == 0) {
+                ops[i].claim->lost = strcmp(PQcmdTuples(res), "0") == 0;
+                PQclear(res);
+            }
         } else {
             p[0] = not_before_us == STORE_NO_TIME ? NULL : nb;
             rc = pg_query(s, "schedule_settle release",

@@ -835,10 +835,10 @@ out:
     return 0;
 }
 
-static int sq_schedule_settle(struct store *base, const char *owner,
-                              const struct schedule_claim *sending, size_t nsending,
-                              int64_t sending_lease_until_us, const struct schedule_claim *released,
-                              size_t nreleased, int64_t not_before_us)
+static int sq_schedule_settle(struct store *base, const char *owner, struct schedule_claim *sending,
+                              size_t nsending, int64_t sending_lease_until_us,
+                              const struct schedule_claim *released, size_t nreleased,
+                              int64_t not_before_us)
 {
     struct sq_store *s = sq_of(base);
     sqlite3_stmt *st;
@@ -859,6 +859,7 @@ static int sq_schedule_settle(struct store *base, const char *owner,
         sq_bind_text(st, 3, sending[i].entry_id);
         sq_bind_text(st, 4, owner);
         rc = sq_run(s, st, "schedule_settle sending");
+        sending[i].lost = rc == 0 && sqlite3_changes(s->db) == 0;
     }
     for (i = 0; rc == 0 && i < nreleased; i++) {
         st = sq_stmt(s, SQ_SETTLE_RELEASE, &rc);
