@@ -1,28 +1,56 @@
 /*
- * The HTTP API routes that exist so far, the built-in demo provider, and the
- * run-status payloads of spec-api-ui §4.17-4.19 and §6.2. Each request borrows
- * a store connection from a small pool for its duration; nothing else is shared
- * between pool threads except the Redis status connection, which is used under
- * a mutex.
+ * The HTTP API of smplat serve: the route table (registration order matters, as in the
+ * original), authentication (DECISIONS 12), request metrics, /healthz, /metrics and the
+ * built-in demo provider. Each request borrows a store connection from a small pool for its
+ * duration; nothing else is shared between pool threads except the Redis status connection,
+ * used under a mutex, and the metrics, under theirs.
  */
 #include "app/api.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "adapters/http_client/curl.h"
+#include "adapters/http_server/router.h"
 #include "adapters/status/status.h"
 #include "adapters/store/store_open.h"
+#include "app/api_routes.h"
+#include "app/validate.h"
 #include "base/error.h"
-#include "base/iso8601.h"
 #include "base/log.h"
-#include "base/num.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
-#include "core/status.h"
 
-#define API_PREFIX "/api/v1/fulfillment/providers"
+#define P "/api/v1/fulfillment/providers"
+
+static const struct route routes[] = {
+    {"GET", P, "providers_list", catalog_list_providers},
+    {"GET", P "/platform-contexts", "platform_contexts", catalog_platform_contexts},
+    {"GET", P "/{provider_id}", "provider_get", catalog_get_provider},
+    {"POST", P "/{provider_id}/balance/refresh", "balance_refresh", catalog_refresh_balance},
+    {"GET", P "/{provider_id}/orders", "provider_orders", orders_list_for_provider},
+    {"GET", P "/automation/snapshot", "automation_snapshot", automation_snapshot},
+    {"GET", P "/automation/status", "automation_status", automation_status},
+    {"GET", P "/automation/status/history", "automation_history", automation_history},
+    {"POST", P "/automation/replay/run", "replay_run", automation_replay_run},
+    {"POST", P "/automation/alerts/run", "alerts_run", automation_alerts_run},
+    {"POST", P "/{provider_id}/orders/{provider_order_id}/refill", "refill", orders_refill},
+    {"GET", P "/orders/by-order/{order_id}", "orders_by_order", orders_by_order},
+    {"POST", P "/{provider_id}/orders/{provider_order_id}/replay", "replay", orders_replay},
+    {"POST", P, "provider_create", catalog_create_provider},
+    {"PATCH", P "/{provider_id}", "provider_update", catalog_update_provider},
+    {"DELETE", P "/{provider_id}", "provider_delete", catalog_delete_provider},
+    {"POST", P "/{provider_id}/services", "service_create", catalog_create_service},
+    {"GET", P "/{provider_id}/services/{service_id}", "service_get", catalog_get_service},
+    {"PATCH", P "/{provider_id}/services/{service_id}", "service_update", catalog_update_service},
+    {"DELETE", P "/{provider_id}/services/{service_id}", "service_delete", catalog_delete_service},
+    {"GET", "/api/v1/orders/{order_id}/state-events", "order_state_events", orders_state_events},
+    {"POST", "/api/v1/orders", "order_create", orders_create},
+    {"GET", "/api/v1/orders/{order_id}", "order_get", orders_get},
+    {"PATCH", "/api/v1/orders/{order_id}", "order_update", orders_update},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 struct store *api_store_acquire(struct api *api)
 {
@@ -62,6 +90,7 @@ int api_init(struct api *api, const struct config *cfg, char **error)
     api->cfg = cfg;
     pthread_mutex_init(&api->mu, NULL);
     pthread_mutex_init(&api->redis_mu, NULL);
+    pthread_mutex_init(&api->metrics_mu, NULL);
     if (cfg->redis_url) {
         api->redis = status_redis_new(cfg->redis_url, error);
         if (!api->redis)
@@ -78,33 +107,11 @@ void api_release(struct api *api)
         api->redis->free(api->redis);
     pthread_mutex_destroy(&api->mu);
     pthread_mutex_destroy(&api->redis_mu);
-}
-
-static void reply_json(struct http_reply *rep, int status, json_t *body)
-{
-    rep->status = status;
-    rep->content_type = "application/json";
-    rep->body = pyjson_dumps(body, PYJSON_COMPACT);
-    rep->body_len = strlen(rep->body);
-    json_decref(body);
-}
-
-static void reply_detail(struct http_reply *rep, int status, const char *detail)
-{
-    reply_json(rep, status, json_pack("{s:s}", "detail", detail));
-}
-
-/* 422 in the shape of FastAPI's validation errors. */
-static void reply_422(struct http_reply *rep, const char *where, const char *name, const char *type,
-                      const char *msg, const char *input)
-{
-    json_t *err = json_pack("{s:s,s:[s,s],s:s}", "type", type, "loc", where, name, "msg", msg);
-    json_object_set_new(err, "input", input ? json_string(input) : json_null());
-    reply_json(rep, 422, json_pack("{s:[o]}", "detail", err));
+    pthread_mutex_destroy(&api->metrics_mu);
 }
 
 /* Reads a status value from the configured status store. */
-static int status_get(struct api *api, struct store *s, const char *key, char **value)
+int api_status_get(struct api *api, struct store *s, const char *key, char **value)
 {
     if (api->redis) {
         pthread_mutex_lock(&api->redis_mu);
@@ -115,211 +122,6 @@ static int status_get(struct api *api, struct store *s, const char *key, char **
     return s->ops->status_get(s, key, value);
 }
 
-/* ranAt of a typed HTTP field: "Z" form (spec-api-ui §1.3). */
-static json_t *typed_time(int64_t us)
-{
-    char buf[ISO_BUFSZ];
-    iso_format_z(us, buf);
-    return json_string(buf);
-}
-
-static json_t *typed_time_text(const char *iso)
-{
-    struct iso_time t;
-    if (iso && iso_parse(iso, strlen(iso), &t) == 0 && (!t.has_offset || t.offset_sec == 0))
-        return typed_time(t.utc_us);
-    return iso ? json_string(iso) : json_null();
-}
-
-static void setdefault(json_t *obj, const char *key, json_t *value)
-{
-    if (!json_object_get(obj, key))
-        json_object_set_new(obj, key, value);
-    else
-        json_decref(value);
-}
-
-/* spec-replay §11 to_status_payload. New reference. */
-json_t *api_run_status_payload(const struct run_row *run)
-{
-    json_t *summary = json_is_object(run->summary) ? json_deep_copy(run->summary) : json_object();
-    if (run->backlog_total >= 0)
-        setdefault(summary, "scheduledBacklog", json_integer(run->backlog_total));
-    if (run->next_scheduled_us != STORE_NO_TIME) {
-        char buf[ISO_BUFSZ];
-        iso_format_utc(run->next_scheduled_us, buf);
-        setdefault(summary, "nextScheduledAt", json_string(buf));
-    }
-    if (run->alerts_sent >= 0)
-        setdefault(summary, "alertsSent", json_integer(run->alerts_sent));
-    json_t *meta = run->metadata;
-    if (json_is_object(meta)) {
-        const char *digests[] = {"alertsDigest", "loadAlertsDigest"};
-        for (size_t i = 0; i < 2; i++) {
-            json_t *v = json_object_get(meta, digests[i]);
-            if (v && !json_is_null(v))
-                setdefault(summary, digests[i], json_deep_copy(v));
-        }
-        json_t *paused = json_object_get(meta, "autoPausedProviders");
-        if (json_is_array(paused)) {
-            setdefault(summary, "autoPausedProviders", json_deep_copy(paused));
-            json_object_set_new(summary, "autoPaused",
-                                json_integer((json_int_t)json_array_size(paused)));
-        }
-        json_t *resumed = json_object_get(meta, "autoResumedProviders");
-        if (json_is_array(resumed)) {
-            setdefault(summary, "autoResumedProviders", json_deep_copy(resumed));
-            json_object_set_new(summary, "autoResumed",
-                                json_integer((json_int_t)json_array_size(resumed)));
-        }
-    }
-    json_t *out = json_object();
-    json_object_set_new(out, "ranAt", typed_time(run->created_us));
-    json_object_set_new(out, "summary", summary);
-    json_object_set_new(out, "metadata",
-                        json_is_object(meta) && json_object_size(meta) > 0 ? json_deep_copy(meta)
-                                                                           : json_null());
-    return out;
-}
-
-/* A status blob from the status store as a RunStatus (metadata null). NULL when
- * absent. */
-static json_t *status_entry(struct api *api, struct store *s, const char *key, int *store_failed)
-{
-    char *text = NULL;
-    if (status_get(api, s, key, &text) != 0) {
-        *store_failed = 1; /* DECISIONS 15: answer from the run history instead */
-        return NULL;
-    }
-    if (!text)
-        return NULL;
-    char err[128];
-    json_t *blob = pyjson_loads(text, strlen(text), 64, err, sizeof(err));
-    free(text);
-    if (!json_is_object(blob)) {
-        json_t *f = json_pack("{s:s}", "key", key);
-        char *ft = pyjson_dumps(f, PYJSON_COMPACT);
-        log_event(LOG_WARNING, "Failed to decode automation status payload", ft);
-        free(ft);
-        json_decref(f);
-        json_decref(blob);
-        return NULL;
-    }
-    json_t *out = json_object();
-    json_t *ran = json_object_get(blob, "ranAt");
-    json_object_set_new(out, "ranAt",
-                        typed_time_text(json_is_string(ran) ? json_string_value(ran) : NULL));
-    json_t *summary = json_object_get(blob, "summary");
-    json_object_set_new(out, "summary",
-                        json_is_object(summary) ? json_incref(summary) : json_object());
-    json_object_set_new(out, "metadata", json_null());
-    json_decref(blob);
-    return out;
-}
-
-static json_t *latest_run(struct store *s, const char *run_type)
-{
-    struct run_row *rows = NULL;
-    size_t n = 0;
-    if (s->ops->run_list(s, run_type, 1, &rows, &n) != 0 || n == 0) {
-        free(rows);
-        return NULL;
-    }
-    json_t *out = api_run_status_payload(&rows[0]);
-    for (size_t i = 0; i < n; i++)
-        run_row_release(&rows[i]);
-    free(rows);
-    return out;
-}
-
-/* spec-api-ui §4.17 step 2. */
-static json_t *backfill(struct store *s, json_t *entry, const char *run_type,
-                        const char *const *required)
-{
-    if (!entry)
-        return latest_run(s, run_type);
-    json_t *summary = json_object_get(entry, "summary");
-    int missing = 0;
-    for (const char *const *r = required; *r; r++)
-        if (!json_object_get(summary, *r))
-            missing = 1;
-    if (!missing)
-        return entry;
-    json_t *latest = latest_run(s, run_type);
-    if (latest) {
-        json_t *ls = json_object_get(latest, "summary");
-        for (const char *const *r = required; *r; r++) {
-            json_t *v = json_object_get(ls, *r);
-            if (!json_object_get(summary, *r) && v && !json_is_null(v))
-                json_object_set(summary, *r, v);
-        }
-        json_decref(latest);
-    }
-    return entry;
-}
-
-json_t *api_status(struct api *api, struct store *s)
-{
-    static const char *const replay_req[] = {"scheduledBacklog", "nextScheduledAt", NULL};
-    static const char *const alert_req[] = {"alertsDigest", NULL};
-    int failed = 0;
-    json_t *replay = status_entry(api, s, STATUS_KEY_REPLAY, &failed);
-    json_t *alerts = status_entry(api, s, STATUS_KEY_ALERTS, &failed);
-    replay = backfill(s, replay, "replay", replay_req);
-    alerts = backfill(s, alerts, "alert", alert_req);
-    json_t *out = json_object();
-    json_object_set_new(out, "replay", replay ? replay : json_null());
-    json_object_set_new(out, "alerts", alerts ? alerts : json_null());
-    return out;
-}
-
-static json_t *history_list(struct store *s, const char *run_type, int limit)
-{
-    json_t *arr = json_array();
-    struct run_row *rows = NULL;
-    size_t n = 0;
-    if (s->ops->run_list(s, run_type, (size_t)limit, &rows, &n) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            json_array_append_new(arr, api_run_status_payload(&rows[i]));
-            run_row_release(&rows[i]);
-        }
-    }
-    free(rows);
-    return arr;
-}
-
-/* Query integer in [lo, hi]; 1 when absent (uses def), 0 when ok, -1 after
- * replying 422. */
-static int query_int(const struct http_req *req, struct http_reply *rep, const char *name, int lo,
-                     int hi, int *out)
-{
-    const char *v = http_req_query(req, name);
-    if (!v)
-        return 1;
-    int i;
-    if (num_parse_int(v, &i) != 0) {
-        reply_422(rep, "query", name, "int_parsing",
-                  "Input should be a valid integer, unable to parse string as an integer", v);
-        return -1;
-    }
-    if (i < lo) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "Input should be greater than or equal to %d", lo);
-        reply_422(rep, "query", name, "greater_than_equal", msg, v);
-        return -1;
-    }
-    if (i > hi) {
-        char msg[96];
-        snprintf(msg, sizeof(msg), "Input should be less than or equal to %d", hi);
-        reply_422(rep, "query", name, "less_than_equal", msg, v);
-        return -1;
-    }
-    *out = i;
-    return 0;
-}
-
-/* Constant-time comparison: the time taken does not depend on where the strings
- * differ. */
 static int token_equal(const char *given, const char *expected)
 {
     size_t gl = strlen(given), el = strlen(expected);
@@ -364,39 +166,40 @@ static void demo_provider(struct api *api, const struct http_req *req, struct ht
     reply_json(rep, 200, json_pack("{s:I,s:s}", "order", (json_int_t)(100000 + n), "status", "ok"));
 }
 
-static void run_replay_now(struct api *api, struct store *s, const struct http_req *req,
-                           struct http_reply *rep)
+/* Counts a finished request under its route name and status. */
+static void count_request(struct api *api, const char *route, int status)
 {
-    int limit = 0;
-    if (query_int(req, rep, "limit", 1, 500, &limit) < 0)
-        return;
-    struct app app;
-    memset(&app, 0, sizeof(app));
-    if (app_config(&app) != 0 || app_open(&app) != 0) {
-        app_close(&app);
-        reply_detail(rep, 500, "replay worker could not start");
-        return;
+    pthread_mutex_lock(&api->metrics_mu);
+    size_t i;
+    for (i = 0; i < api->nmetrics; i++)
+        if (api->metrics[i].route == route && api->metrics[i].status == status)
+            break;
+    if (i == api->nmetrics && api->nmetrics < API_MAX_METRICS) {
+        api->metrics[i].route = route;
+        api->metrics[i].status = status;
+        api->metrics[i].count = 0;
+        api->nmetrics++;
     }
-    json_t *summary = NULL;
-    char *error = NULL;
-    if (task_run_scheduled(&app, limit, &summary, &error) != 0) {
-        log_msgf(LOG_ERROR, "scheduled replay pass failed: %s", error);
-        free(error);
-    }
-    app_close(&app);
-    int failed = 0;
-    json_t *entry = status_entry(api, s, STATUS_KEY_REPLAY, &failed);
-    if (!entry) {
-        entry = json_object();
-        json_object_set_new(entry, "ranAt", typed_time(time_now_us()));
-        json_object_set_new(
-            entry, "summary",
-            summary ? json_incref(summary)
-                    : json_pack("{s:i,s:i,s:i}", "processed", 0, "succeeded", 0, "failed", 0));
-        json_object_set_new(entry, "metadata", json_null());
-    }
-    json_decref(summary);
-    reply_json(rep, 200, entry);
+    if (i < api->nmetrics)
+        api->metrics[i].count++;
+    pthread_mutex_unlock(&api->metrics_mu);
+}
+
+/* Prometheus text exposition of the request counters. */
+static void metrics_reply(struct api *api, struct http_reply *rep)
+{
+    struct sb sb = SB_INIT;
+    sb_puts(&sb, "# HELP smplat_http_requests_total HTTP requests by route and status.\n"
+                 "# TYPE smplat_http_requests_total counter\n");
+    pthread_mutex_lock(&api->metrics_mu);
+    for (size_t i = 0; i < api->nmetrics; i++)
+        sb_printf(&sb, "smplat_http_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
+                  api->metrics[i].route, api->metrics[i].status, api->metrics[i].count);
+    pthread_mutex_unlock(&api->metrics_mu);
+    rep->status = 200;
+    rep->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    rep->body_len = sb.len;
+    rep->body = sb_detach(&sb);
 }
 
 static void handle(void *ctx, const struct http_req *req, struct http_reply *rep)
@@ -404,78 +207,43 @@ static void handle(void *ctx, const struct http_req *req, struct http_reply *rep
     struct api *api = ctx;
     const char *method = http_req_method(req);
     const char *path = http_req_path(req);
+    const char *route = "unmatched";
     int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    int is_post = strcmp(method, "POST") == 0;
 
     if (strcmp(path, "/healthz") == 0) {
-        if (!is_get) {
-            reply_detail(rep, 405, "Method Not Allowed");
-            return;
-        }
-        {
+        route = "healthz";
+        if (is_get)
             reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
-            return;
-        }
-    }
-    if (strcmp(path, "/demo-provider/api/v2") == 0) {
-        if (!is_post) {
+        else
             reply_detail(rep, 405, "Method Not Allowed");
-            return;
-        }
-        {
+    } else if (strcmp(path, "/metrics") == 0) {
+        route = "metrics";
+        if (is_get)
+            metrics_reply(api, rep);
+        else
+            reply_detail(rep, 405, "Method Not Allowed");
+    } else if (strcmp(path, "/demo-provider/api/v2") == 0) {
+        route = "demo_provider";
+        if (strcmp(method, "POST") == 0)
             demo_provider(api, req, rep);
-            return;
-        }
-    }
-    if (strncmp(path, "/api/v1/", 8) != 0) {
-        reply_detail(rep, 404, "Not Found");
-        return;
-    }
-    if (!authorized(api, req)) {
+        else
+            reply_detail(rep, 405, "Method Not Allowed");
+    } else if (strncmp(path, "/api/v1/", 8) == 0 && !authorized(api, req)) {
+        route = "unauthorized";
         reply_detail(rep, 401, "Invalid API key");
-        return;
-    }
-
-    char route[256];
-    snprintf(route, sizeof(route), "%s", path);
-    size_t rl = strlen(route);
-    if (rl > 1 && route[rl - 1] == '/')
-        route[rl - 1] = '\0';
-    enum { R_NONE, R_STATUS, R_HISTORY, R_REPLAY_RUN } r = R_NONE;
-    if (strcmp(route, API_PREFIX "/automation/status") == 0)
-        r = R_STATUS;
-    else if (strcmp(route, API_PREFIX "/automation/status/history") == 0)
-        r = R_HISTORY;
-    else if (strcmp(route, API_PREFIX "/automation/replay/run") == 0)
-        r = R_REPLAY_RUN;
-    if (r == R_NONE) {
-        reply_detail(rep, 404, "Not Found");
-        return;
-    }
-    if ((r == R_REPLAY_RUN && !is_post) || (r != R_REPLAY_RUN && !is_get)) {
-        reply_detail(rep, 405, "Method Not Allowed");
-        return;
-    }
-
-    struct store *s = api_store_acquire(api);
-    if (!s) {
-        reply_detail(rep, 503, "database unavailable");
-        return;
-    }
-    if (r == R_STATUS) {
-        reply_json(rep, 200, api_status(api, s));
-    } else if (r == R_HISTORY) {
-        int limit = 10;
-        if (query_int(req, rep, "limit", 1, 100, &limit) >= 0) {
-            json_t *out = json_object();
-            json_object_set_new(out, "replay", history_list(s, "replay", limit));
-            json_object_set_new(out, "alerts", history_list(s, "alert", limit));
-            reply_json(rep, 200, out);
-        }
     } else {
-        run_replay_now(api, s, req, rep);
+        struct route_params params;
+        int i = router_match(routes, NROUTES, method, path, &params);
+        if (i >= 0) {
+            route = routes[i].name;
+            routes[i].handle(api, req, &params, rep);
+        } else if (i == ROUTER_METHOD_NOT_ALLOWED) {
+            reply_detail(rep, 405, "Method Not Allowed");
+        } else {
+            reply_detail(rep, 404, "Not Found");
+        }
     }
-    api_store_release(api, s);
+    count_request(api, route, rep->status);
 }
 
 void api_handler(struct api *api, struct http_handler *h)

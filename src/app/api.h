@@ -9,6 +9,7 @@
 #include "app/app.h"
 
 #define API_POOL_MAX 16
+#define API_MAX_METRICS 256
 
 struct api {
     const struct config *cfg; /* borrowed */
@@ -18,6 +19,13 @@ struct api {
     struct status_store *redis; /* shared, under redis_mu; NULL without REDIS_URL */
     pthread_mutex_t redis_mu;
     unsigned long demo_orders;
+    pthread_mutex_t metrics_mu;
+    struct {
+        const char *route; /* static route name */
+        int status;
+        unsigned long count;
+    } metrics[API_MAX_METRICS];
+    size_t nmetrics;
 };
 
 int api_init(struct api *api, const struct config *cfg, char **error);
@@ -29,6 +37,8 @@ void api_store_release(struct api *api, struct store *s);
  * backfill. */
 json_t *api_status(struct api *api, struct store *s);
 json_t *api_run_status_payload(const struct run_row *run);
+/* Reads a status blob from the configured status store (Redis or the database). */
+int api_status_get(struct api *api, struct store *s, const char *key, char **value);
 
 /* smplat serve / demo: runs until SIGTERM or SIGINT. Returns an exit code. */
 int serve_run(const char *host, int port, int demo);
