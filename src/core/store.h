@@ -178,6 +178,57 @@ struct store_ops {
     int (*run_list)(struct store *s, const char *run_type, size_t limit, struct run_row **out,
                     size_t *n);
 
+    /* ---- Catalog (spec-api-ui §4.1-4.11; adapters/store/{sqlite,pg}_catalog.c) ----
+     * Rows are JSON objects keyed by column name; JSON columns hold parsed values or null;
+     * timestamp columns are integer microseconds (UTC) or null, under the column's name. */
+
+    /* Every provider ordered by name, then id; each row carries "services" (its service rows
+     * ordered by created_at, then id) and "balance" (its balance row or null). *rows is a new
+     * array. */
+    int (*providers_list)(struct store *s, json_t **rows);
+    /* One provider row in the same shape; ERR_NOT_FOUND. */
+    int (*provider_row)(struct store *s, const char *id, json_t **row);
+    /* Inserts a provider from a row object (column -> value; absent columns take their
+     * defaults); ERR_CONFLICT when the id exists. */
+    int (*provider_insert)(struct store *s, const json_t *row, int64_t now_us);
+    /* Sets the columns present in changes and updated_at; ERR_NOT_FOUND. */
+    int (*provider_update)(struct store *s, const char *id, const json_t *changes, int64_t now_us);
+    /* Deletes a provider with its services and balance; ERR_NOT_FOUND. */
+    int (*provider_delete)(struct store *s, const char *id);
+    /* A service of a provider; ERR_NOT_FOUND. */
+    int (*service_row)(struct store *s, const char *provider_id, const char *id, json_t **row);
+    /* ERR_CONFLICT when the id exists under any provider. */
+    int (*service_insert)(struct store *s, const json_t *row, int64_t now_us);
+    int (*service_update)(struct store *s, const char *provider_id, const char *id,
+                          const json_t *changes, int64_t now_us);
+    int (*service_delete)(struct store *s, const char *provider_id, const char *id);
+    /* Upserts the provider's single balance row (balance_amount, currency, payload). */
+    int (*balance_upsert)(struct store *s, const char *provider_id, const json_t *row,
+                          int64_t retrieved_us);
+    /* Up to limit cached platform contexts of a provider, newest last_seen_at first. */
+    int (*platform_contexts)(struct store *s, const char *provider_id, size_t limit, json_t **rows);
+
+    /* ---- Orders (spec-api-ui §4.12-4.15, 4.22, DECISIONS "Beyond";
+     * adapters/store/{sqlite,pg}_orders.c), rows as above ---- */
+
+    /* A provider's provider-order rows, newest created_at first, at most limit. */
+    int (*provider_orders_list)(struct store *s, const char *provider_id, size_t limit,
+                                json_t **rows);
+    /* Provider-order rows of an order (any provider), newest first, at most limit. */
+    int (*provider_orders_for_order)(struct store *s, const char *order_id, size_t limit,
+                                     json_t **rows);
+    /* Inserts a provider order row (id generated when absent); returns it in *row (new). */
+    int (*provider_order_insert)(struct store *s, const json_t *row, int64_t now_us, json_t **out);
+    /* An orders row with "items": its order_items rows; ERR_NOT_FOUND. */
+    int (*order_row)(struct store *s, const char *order_id, json_t **row);
+    /* Inserts an order and its "items"; returns the stored row (with items) in *out. */
+    int (*order_insert)(struct store *s, const json_t *order, int64_t now_us, json_t **out);
+    /* Sets an order's status (and updated_at); ERR_NOT_FOUND. */
+    int (*order_set_status)(struct store *s, const char *order_id, const char *status,
+                            int64_t now_us);
+    /* Timeline events of an order, newest first. */
+    int (*timeline_list)(struct store *s, const char *order_id, json_t **rows);
+
     /* The embedded status store (table provider_automation_status): key -> JSON text. */
     int (*status_put)(struct store *s, const char *key, const char *value);
     /* 0 with *value owned (NULL when absent). */

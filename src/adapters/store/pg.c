@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 
 #include "adapters/store/store_internal.h"
+#include "adapters/store/pg_internal.h"
 #include "base/error.h"
 #include "base/iso8601.h"
 #include "base/num.h"
@@ -32,29 +33,19 @@
     "(EXTRACT(EPOCH FROM date_trunc('second', " col "))::bigint * 1000000 + "                      \
     "EXTRACT(MICROSECONDS FROM " col ")::bigint % 1000000)"
 
-#define PG_I64_BUFSZ 24
-
-struct pg_store {
-    struct store base; /* first: a struct store * is a struct pg_store * */
-    PGconn *conn;
-    int in_tx;
-    struct store_taken taken;
-    char err[STORE_ERRSZ];
-};
-
-static struct pg_store *pg_of(struct store *s)
+struct pg_store *pg_of(struct store *s)
 {
     return (struct pg_store *)s;
 }
 
-static const char *i64_text(int64_t v, char buf[PG_I64_BUFSZ])
+const char *i64_text(int64_t v, char buf[PG_I64_BUFSZ])
 {
     snprintf(buf, PG_I64_BUFSZ, "%" PRId64, v);
     return buf;
 }
 
 /* Copies a libpq message without its trailing newline. */
-static void pg_set_err(struct pg_store *s, const char *what, const char *msg)
+void pg_set_err(struct pg_store *s, const char *what, const char *msg)
 {
     size_t len = msg ? strlen(msg) : 0;
 
@@ -65,7 +56,7 @@ static void pg_set_err(struct pg_store *s, const char *what, const char *msg)
 
 /* Records the failure and maps its SQLSTATE: unique violations are conflicts, serialization
  * failures, deadlocks and lock timeouts are "try again", everything else a database error. */
-static int pg_fail(struct pg_store *s, const PGresult *res, const char *what)
+int pg_fail(struct pg_store *s, const PGresult *res, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : NULL;
@@ -124,8 +115,8 @@ static int pg_ready(struct pg_store *s)
 
 /* Runs one statement with text parameters (NULL pointer = SQL NULL). 0 with *out set (when
  * out is not NULL; caller PQclears) or a negative code with the message recorded. */
-static int pg_query(struct pg_store *s, const char *what, const char *sql, int nparams,
-                    const char *const *params, PGresult **out)
+int pg_query(struct pg_store *s, const char *what, const char *sql, int nparams,
+             const char *const *params, PGresult **out)
 {
     PGresult *res;
     ExecStatusType st;
@@ -168,21 +159,21 @@ static int pg_exec_text(struct pg_store *s, const char *what, const char *sql)
     return rc;
 }
 
-static char *pg_text(const PGresult *res, int row, int col)
+char *pg_text(const PGresult *res, int row, int col)
 {
     if (PQgetisnull(res, row, col))
         return NULL;
     return xstrndup(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
 }
 
-static json_t *pg_json(const PGresult *res, int row, int col)
+json_t *pg_json(const PGresult *res, int row, int col)
 {
     if (PQgetisnull(res, row, col))
         return NULL;
     return store_json_parse(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
 }
 
-static int64_t pg_i64_or(const PGresult *res, int row, int col, int64_t null_value)
+int64_t pg_i64_or(const PGresult *res, int row, int col, int64_t null_value)
 {
     int64_t v;
 
@@ -191,7 +182,7 @@ static int64_t pg_i64_or(const PGresult *res, int row, int col, int64_t null_val
     return v;
 }
 
-static int pg_bool(const PGresult *res, int row, int col)
+int pg_bool(const PGresult *res, int row, int col)
 {
     return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }
@@ -247,7 +238,7 @@ static int pg_commit_raw(struct pg_store *s)
     return rc;
 }
 
-static int pg_enter(struct pg_store *s, int *own)
+int pg_enter(struct pg_store *s, int *own)
 {
     *own = 0;
     if (s->in_tx)
@@ -256,7 +247,7 @@ static int pg_enter(struct pg_store *s, int *own)
     return pg_begin_raw(s);
 }
 
-static int pg_leave(struct pg_store *s, int own, int rc)
+int pg_leave(struct pg_store *s, int own, int rc)
 {
     if (!own)
         return rc;
@@ -1082,6 +1073,24 @@ const struct store_ops store_pg_ops = {
     .run_list = pg_run_list,
     .status_put = pg_status_put,
     .status_get = pg_status_get,
+    .providers_list = pg_providers_list,
+    .provider_row = pg_provider_row,
+    .provider_insert = pg_provider_insert,
+    .provider_update = pg_provider_update,
+    .provider_delete = pg_provider_delete,
+    .service_row = pg_service_row,
+    .service_insert = pg_service_insert,
+    .service_update = pg_service_update,
+    .service_delete = pg_service_delete,
+    .balance_upsert = pg_balance_upsert,
+    .platform_contexts = pg_platform_contexts,
+    .provider_orders_list = pg_provider_orders_list,
+    .provider_orders_for_order = pg_provider_orders_for_order,
+    .provider_order_insert = pg_provider_order_insert,
+    .order_row = pg_order_row,
+    .order_insert = pg_order_insert,
+    .order_set_status = pg_order_set_status,
+    .timeline_list = pg_timeline_list,
 };
 
 int store_pg_exec(struct store *base, const char *sql)

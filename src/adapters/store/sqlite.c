@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "adapters/store/store_internal.h"
+#include "adapters/store/sqlite_internal.h"
 #include "base/error.h"
 #include "base/iso8601.h"
 #include "base/sb.h"
@@ -149,13 +150,18 @@ struct sq_store {
     char err[STORE_ERRSZ];
 };
 
-static struct sq_store *sq_of(struct store *s)
+struct sq_store *sq_of(struct store *s)
 {
     return (struct sq_store *)s;
 }
 
+sqlite3 *sq_db(struct store *base)
+{
+    return sq_of(base)->db;
+}
+
 /* Records the connection's message for last_error() and maps the SQLite code to ours. */
-static int sq_fail(struct sq_store *s, int rc, const char *what)
+int sq_fail(struct sq_store *s, int rc, const char *what)
 {
     store_errf(s->err, "sqlite: %s: %s", what, sqlite3_errmsg(s->db));
     switch (rc & 0xff) {
@@ -195,7 +201,7 @@ static sqlite3_stmt *sq_stmt(struct sq_store *s, enum sq_stmt id, int *rc)
     return st;
 }
 
-static void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v == NULL)
         sqlite3_bind_null(st, i);
@@ -204,7 +210,7 @@ static void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Binds a time as ISO-8601 UTC text, or NULL for STORE_NO_TIME. */
-static void sq_bind_time(sqlite3_stmt *st, int i, int64_t us)
+void sq_bind_time(sqlite3_stmt *st, int i, int64_t us)
 {
     char buf[ISO_BUFSZ];
 
@@ -216,7 +222,7 @@ static void sq_bind_time(sqlite3_stmt *st, int i, int64_t us)
     sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
 }
 
-static char *sq_col_text(sqlite3_stmt *st, int i)
+char *sq_col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -225,7 +231,7 @@ static char *sq_col_text(sqlite3_stmt *st, int i)
     return xstrndup((const char *)t, (size_t)sqlite3_column_bytes(st, i));
 }
 
-static json_t *sq_col_json(sqlite3_stmt *st, int i)
+json_t *sq_col_json(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -236,7 +242,7 @@ static json_t *sq_col_json(sqlite3_stmt *st, int i)
 
 /* A timestamp column: ISO text of any form Python's fromisoformat takes (naive = UTC), so
  * rows written by other programs read too. STORE_NO_TIME for NULL or unparseable text. */
-static int64_t sq_col_time(sqlite3_stmt *st, int i)
+int64_t sq_col_time(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     struct iso_time it;
@@ -248,7 +254,7 @@ static int64_t sq_col_time(sqlite3_stmt *st, int i)
     return it.utc_us;
 }
 
-static int64_t sq_col_i64_or(sqlite3_stmt *st, int i, int64_t null_value)
+int64_t sq_col_i64_or(sqlite3_stmt *st, int i, int64_t null_value)
 {
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         return null_value;
@@ -256,7 +262,7 @@ static int64_t sq_col_i64_or(sqlite3_stmt *st, int i, int64_t null_value)
 }
 
 /* Steps a statement that returns no rows, and resets it so that it holds no lock. */
-static int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what)
+int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what)
 {
     int r = sqlite3_step(st);
     int rc = 0;
@@ -338,7 +344,7 @@ static int sq_commit_raw(struct sq_store *s)
 }
 
 /* Operations run in the caller's transaction when one is open, else in one of their own. */
-static int sq_enter(struct sq_store *s, int *own)
+int sq_enter(struct sq_store *s, int *own)
 {
     *own = 0;
     if (s->in_tx)
@@ -347,7 +353,7 @@ static int sq_enter(struct sq_store *s, int *own)
     return sq_begin_raw(s);
 }
 
-static int sq_leave(struct sq_store *s, int own, int rc)
+int sq_leave(struct sq_store *s, int own, int rc)
 {
     if (!own)
         return rc;
@@ -1189,6 +1195,24 @@ const struct store_ops store_sqlite_ops = {
     .run_list = sq_run_list,
     .status_put = sq_status_put,
     .status_get = sq_status_get,
+    .providers_list = sq_providers_list,
+    .provider_row = sq_provider_row,
+    .provider_insert = sq_provider_insert,
+    .provider_update = sq_provider_update,
+    .provider_delete = sq_provider_delete,
+    .service_row = sq_service_row,
+    .service_insert = sq_service_insert,
+    .service_update = sq_service_update,
+    .service_delete = sq_service_delete,
+    .balance_upsert = sq_balance_upsert,
+    .platform_contexts = sq_platform_contexts,
+    .provider_orders_list = sq_provider_orders_list,
+    .provider_orders_for_order = sq_provider_orders_for_order,
+    .provider_order_insert = sq_provider_order_insert,
+    .order_row = sq_order_row,
+    .order_insert = sq_order_insert,
+    .order_set_status = sq_order_set_status,
+    .timeline_list = sq_timeline_list,
 };
 
 int store_sqlite_exec(struct store *base, const char *sql)
