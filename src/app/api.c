@@ -16,6 +16,7 @@
 #include "adapters/status/status.h"
 #include "adapters/store/store_open.h"
 #include "app/api_routes.h"
+#include "app/metrics.h"
 #include "app/validate.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -90,7 +91,6 @@ int api_init(struct api *api, const struct config *cfg, char **error)
     api->cfg = cfg;
     pthread_mutex_init(&api->mu, NULL);
     pthread_mutex_init(&api->redis_mu, NULL);
-    pthread_mutex_init(&api->metrics_mu, NULL);
     if (cfg->redis_url) {
         api->redis = status_redis_new(cfg->redis_url, error);
         if (!api->redis)
@@ -107,7 +107,6 @@ void api_release(struct api *api)
         api->redis->free(api->redis);
     pthread_mutex_destroy(&api->mu);
     pthread_mutex_destroy(&api->redis_mu);
-    pthread_mutex_destroy(&api->metrics_mu);
 }
 
 /* Reads a status value from the configured status store. */
@@ -166,36 +165,13 @@ static void demo_provider(struct api *api, const struct http_req *req, struct ht
     reply_json(rep, 200, json_pack("{s:I,s:s}", "order", (json_int_t)(100000 + n), "status", "ok"));
 }
 
-/* Counts a finished request under its route name and status. */
-static void count_request(struct api *api, const char *route, int status)
-{
-    pthread_mutex_lock(&api->metrics_mu);
-    size_t i;
-    for (i = 0; i < api->nmetrics; i++)
-        if (api->metrics[i].route == route && api->metrics[i].status == status)
-            break;
-    if (i == api->nmetrics && api->nmetrics < API_MAX_METRICS) {
-        api->metrics[i].route = route;
-        api->metrics[i].status = status;
-        api->metrics[i].count = 0;
-        api->nmetrics++;
-    }
-    if (i < api->nmetrics)
-        api->metrics[i].count++;
-    pthread_mutex_unlock(&api->metrics_mu);
-}
-
-/* Prometheus text exposition of the request counters. */
+/* Prometheus text exposition (app/metrics.c). */
 static void metrics_reply(struct api *api, struct http_reply *rep)
 {
     struct sb sb = SB_INIT;
-    sb_puts(&sb, "# HELP smplat_http_requests_total HTTP requests by route and status.\n"
-                 "# TYPE smplat_http_requests_total counter\n");
-    pthread_mutex_lock(&api->metrics_mu);
-    for (size_t i = 0; i < api->nmetrics; i++)
-        sb_printf(&sb, "smplat_http_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
-                  api->metrics[i].route, api->metrics[i].status, api->metrics[i].count);
-    pthread_mutex_unlock(&api->metrics_mu);
+    struct store *s = api_store_acquire(api);
+    metrics_render(&sb, s);
+    api_store_release(api, s);
     rep->status = 200;
     rep->content_type = "text/plain; version=0.0.4; charset=utf-8";
     rep->body_len = sb.len;
@@ -243,7 +219,7 @@ static void handle(void *ctx, const struct http_req *req, struct http_reply *rep
             reply_detail(rep, 404, "Not Found");
         }
     }
-    count_request(api, route, rep->status);
+    metrics_http_request(route, rep->status);
 }
 
 void api_handler(struct api *api, struct http_handler *h)

@@ -9,7 +9,6 @@
 #include "app/app.h"
 
 #define API_POOL_MAX 16
-#define API_MAX_METRICS 256
 
 struct api {
     const struct config *cfg; /* borrowed */
@@ -19,13 +18,6 @@ struct api {
     struct status_store *redis; /* shared, under redis_mu; NULL without REDIS_URL */
     pthread_mutex_t redis_mu;
     unsigned long demo_orders;
-    pthread_mutex_t metrics_mu;
-    struct {
-        const char *route; /* static route name */
-        int status;
-        unsigned long count;
-    } metrics[API_MAX_METRICS];
-    size_t nmetrics;
 };
 
 int api_init(struct api *api, const struct config *cfg, char **error);

@@ -14,6 +14,7 @@
 #include "adapters/http_client/curl.h"
 #include "adapters/status/status.h"
 #include "adapters/store/store_open.h"
+#include "app/metrics.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/sb.h"
@@ -66,6 +67,12 @@ static char **split_list(const char *s, size_t *n)
     return out;
 }
 
+static void count_outcome(void *ctx, const char *provider_id, const char *outcome)
+{
+    (void)ctx;
+    metrics_replay_outcome(provider_id, outcome);
+}
+
 int app_open(struct app *app)
 {
     char *error = NULL;
@@ -116,6 +123,7 @@ int app_open(struct app *app)
     env->lease_us = (int64_t)app->cfg.replay_lease_seconds * 1000000LL;
     env->provider_concurrency = app->cfg.replay_provider_concurrency;
     env->chunk = 256;
+    env->on_outcome = count_outcome;
     return 0;
 }
 

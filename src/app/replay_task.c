@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "app/metrics.h"
 #include "base/error.h"
 #include "base/iso8601.h"
 #include "base/log.h"
@@ -74,7 +75,10 @@ int task_run_scheduled(struct app *app, int limit, json_t **summary, char **erro
     if (effective == 0)
         effective = 25;
     struct replay_summary s;
+    int64_t started = time_now_us();
     int rc = replay_run_scheduled(&app->replay, effective, &s, error);
+    double seconds = (double)(time_now_us() - started) / 1e6;
+    metrics_run("replay", rc != 0 ? "failed" : replay_summary_status(&s), seconds);
     if (rc != 0) {
         /* The pass stopped part way: record what it did and why, so the history
          * shows it. */

@@ -220,12 +220,16 @@ static void insert_timeline(struct replay_env *env, const struct provider_order_
  * saves it. Entries found invalid on the way are failed and counted. Inside a
  * transaction with the order row locked. */
 static int save_and_index(struct replay_env *env, struct provider_order_rec *o, int64_t now,
-                          int payload_changed, const char *reset_entry, struct replay_summary *sum)
+                          int payload_changed, const json_t *reset_entries,
+                          struct replay_summary *sum)
 {
     struct payload_index ix;
     payload_index_derive(o->payload, o->currency, now, &ix);
-    if (reset_entry)
-        payload_index_reset(&ix, reset_entry);
+    size_t ri;
+    json_t *rid;
+    json_array_foreach (reset_entries, ri, rid) {
+        payload_index_reset(&ix, json_string_value(rid));
+    }
     int rc = 0;
     if ((payload_changed || ix.mutated) && o->payload)
         rc = env->store->ops->order_save_payload(env->store, o->id, o->payload, now);
@@ -373,7 +377,7 @@ static json_t *rule_labels_of(const json_t *entry)
 
 /* Applies one finished work item to the locked, freshly read order. */
 static void apply_result(struct replay_env *env, struct work *w, struct provider_order_rec *o,
-                         int64_t now, struct replay_summary *sum, char **reset_entry)
+                         int64_t now, struct replay_summary *sum, json_t *reset_entries)
 {
     const char *entry_id = w->claim->entry_id;
     if (!json_is_object(o->payload)) {
@@ -418,6 +422,8 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
         if (pending) {
             payload_schedule_executed(o->payload, sched, entry, now);
             sum->succeeded++;
+            if (env->on_outcome)
+                env->on_outcome(env->outcome_ctx, o->provider_id, "executed");
             sum->processed++;
             json_t *f = json_object();
             json_object_set_new(f, "provider_order_id", json_string(o->id));
@@ -459,7 +465,7 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
                 if (retry_after > delay)
                     delay = retry_after;
                 payload_schedule_retry(sched, attempts, msg, now + delay);
-                *reset_entry = xstrdup(entry_id);
+                json_array_append_new(reset_entries, json_string(entry_id));
                 sum->retrying++;
                 json_object_set_new(extra, "attempt", json_integer(attempts));
                 json_object_set(extra, "nextAttemptAt", json_object_get(sched, "nextAttemptAt"));
@@ -472,6 +478,8 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
             }
             sum->failed++;
             sum->processed++;
+            if (env->on_outcome)
+                env->on_outcome(env->outcome_ctx, o->provider_id, retry ? "retrying" : "failed");
             json_t *f = json_object();
             json_object_set_new(f, "provider_order_id", json_string(o->id));
             json_object_set_new(f, "schedule_id", json_string(entry_id));
@@ -516,21 +524,16 @@ static int record_slice(struct replay_env *env, struct work *items, size_t n, in
             rc = g;
             break;
         }
-        char *reset = NULL;
+        json_t *reset = json_array();
         int changed = 0;
         for (size_t k = i; k < j; k++) {
             if (items[k].skip || items[k].release)
                 continue;
-            char *r = NULL;
-            apply_result(env, &items[k], &o, now, sum, &r);
+            apply_result(env, &items[k], &o, now, sum, reset);
             changed = 1;
-            if (r) {
-                free(reset);
-                reset = r;
-            }
         }
         rc = save_and_index(env, &o, now, changed, reset, sum);
-        free(reset);
+        json_decref(reset);
         provider_order_rec_release(&o);
         i = j;
     }

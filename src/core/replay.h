@@ -24,6 +24,9 @@ struct replay_env {
     int64_t lease_us;         /* PROVIDER_REPLAY_LEASE_SECONDS */
     int provider_concurrency; /* requests in flight per provider */
     int chunk;                /* entries claimed at a time */
+    /* Optional: told each scheduled outcome ("executed", "failed", "retrying") by provider. */
+    void (*on_outcome)(void *ctx, const char *provider_id, const char *outcome);
+    void *outcome_ctx;
 };
 
 struct replay_summary {

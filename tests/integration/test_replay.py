@@ -390,3 +390,38 @@ def test_kill_9_mid_batch_loses_nothing_and_sends_nothing_twice(migrated_db, bin
     # per-provider concurrency) is left for an operator to check.
     assert executed + unknown == n
     assert unknown <= 4
+
+
+def test_two_entries_of_one_order_retry_independently(migrated_db, run_cli, mock_provider):
+    url = migrated_db
+    mock_provider.on("/order", Status(503))
+    sql, po, _ = provider_order_sql("p1", [entry(PAST), entry(PAST)], link="https://x/two")
+    seed(url, provider_sql("p1", mock_provider.url_for("/order")) + sql)
+    env = {"PROVIDER_REPLAY_MAX_ATTEMPTS": "2", "PROVIDER_REPLAY_LEASE_SECONDS": "1"}
+    summary = scheduled(run_cli, url, env=env)
+    assert summary["retrying"] == 2 and mock_provider.count("/order") == 2
+    time.sleep(1.2)  # a claim that was not released would now look like a dead runner's
+    summary = scheduled(run_cli, url, env=env)
+    assert summary["failed"] == 2 and summary["retrying"] == 0
+    assert mock_provider.count("/order") == 4
+    for e in payload_of(url, po)["scheduledReplays"]:
+        assert e["status"] == "failed" and e["attempts"] == 2
+        assert "Server error '503 Service Unavailable'" in e["response"]["error"]
+
+
+def test_run_now_metrics_count_outcomes(service, migrated_db, mock_provider):
+    import urllib.request
+    url = migrated_db
+    sql, _, _ = provider_order_sql("p1", [entry(PAST)], link="https://x/m")
+    seed(url, provider_sql("p1", mock_provider.url_for("/order")) + sql)
+    svc = service(["smplat", "serve"], db_url=url, env=ENV)
+    req = urllib.request.Request(f"{svc.url}/api/v1/fulfillment/providers/automation/replay/run",
+                                 method="POST", data=b"")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        body = json.loads(r.read())
+    assert body["summary"]["succeeded"] == 1 and body["ranAt"].endswith("Z")
+    with urllib.request.urlopen(f"{svc.url}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    assert 'smplat_replay_outcomes_total{provider="p1",outcome="executed"} 1' in text
+    assert 'smplat_run_duration_seconds_count{run_type="replay",status="success"} 1' in text
+    assert "smplat_replay_backlog 0" in text
