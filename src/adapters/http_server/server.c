@@ -56,6 +56,32 @@ const char *http_req_query(const struct http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_all {
+    const char *name;
+    const char **out;
+    size_t max, n;
+};
+
+static enum MHD_Result query_all_each(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct query_all *q = cls;
+    (void)kind;
+    if (key && strcmp(key, q->name) == 0) {
+        if (q->n < q->max)
+            q->out[q->n] = value ? value : "";
+        q->n++;
+    }
+    return MHD_YES;
+}
+
+size_t http_req_query_all(const struct http_req *r, const char *name, const char **out, size_t max)
+{
+    struct query_all q = {name, out, max, 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_all_each, &q);
+    return q.n;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rep)
 {
     struct MHD_Response *resp =

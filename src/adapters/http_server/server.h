@@ -36,6 +36,9 @@ const char *http_req_body(const struct http_req *r, size_t *len);
  * lifetime. */
 const char *http_req_header(const struct http_req *r, const char *name);
 const char *http_req_query(const struct http_req *r, const char *name);
+/* Every value of a query parameter that may repeat (?a=1&a=2), in request order: fills
+ * out[0..max) with borrowed values and returns how many there are (which may exceed max). */
+size_t http_req_query_all(const struct http_req *r, const char *name, const char **out, size_t max);
 
 /* Starts serving on host:port with `threads` pool threads. NULL with *error
  * (owned). */
