@@ -8,5 +8,7 @@ int cmd_provider_alerts(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_serve(int argc, char **argv, int demo);
 int cmd_config_example(int argc, char **argv);
+/* argv[0] is "export-runs"; its options follow. */
+int cmd_export_runs(int argc, char **argv);
 
 #endif

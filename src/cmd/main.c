@@ -19,7 +19,9 @@ static const char usage[] =
     "  migrate                       create or upgrade the database schema\n"
     "  replay ...                    same as provider-replay\n"
     "  alerts                        same as provider-alerts\n"
-    "  config-example                print .env.example\n";
+    "  config-example                print .env.example\n"
+    "  export-runs [--format json|csv] [--output FILE] ...\n"
+    "                                export the run history of a running API\n";
 
 static const char *base_name(const char *path)
 {
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
         return cmd_provider_alerts(argc - 1, argv + 1);
     if (strcmp(cmd, "config-example") == 0)
         return cmd_config_example(argc - 1, argv + 1);
+    if (strcmp(cmd, "export-runs") == 0)
+        return cmd_export_runs(argc - 1, argv + 1);
     fputs(usage, stderr);
     fprintf(stderr, "smplat: error: unknown command '%s'\n", cmd);
     return EXIT_USAGE;
