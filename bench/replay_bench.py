@@ -31,7 +31,8 @@ N_MAIN = 10_000
 N_SMALL = 1_000
 N_IDLE = 1_000_000
 N_IDLE_WITH_EXECUTED = 2_000  # idle rows whose payload has a scheduledReplays entry, executed
-SMALL_ROUNDS = 3
+SMALL_ROUNDS_MIN = 3
+SMALL_ROUNDS_MAX = 5
 RUN_TIMEOUT = 150  # seconds, per provider-replay process
 PAST = "2020-01-01T00:00:00+00:00"
 
@@ -98,8 +99,13 @@ class SqliteDB:
             c.close()
 
     def seed_idle(self, n, n_executed, order_id, item_id, payload_plain, payload_executed):
-        c = self._conn()
+        # A bulk load, as an import tool would do it: no WAL, no fsync, a big page cache, no
+        # foreign-key checks (the parents exist). The trigger still marks what it must.
+        c = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
+            c.execute("PRAGMA journal_mode=MEMORY")
+            c.execute("PRAGMA synchronous=OFF")
+            c.execute("PRAGMA cache_size=-400000")
             c.execute("BEGIN")
             sql = ("INSERT INTO fulfillment_provider_orders (order_id, order_item_id, provider_id, "
                    "provider_name, service_id, service_action, amount, currency, payload) "
@@ -110,6 +116,7 @@ class SqliteDB:
                      payload_executed if i < n_executed else payload_plain) for i in range(n))
             c.executemany(sql, rows)
             c.execute("COMMIT")
+            c.execute("PRAGMA journal_mode=WAL")  # what the application uses (it sets it too)
         finally:
             c.close()
 
@@ -304,37 +311,76 @@ def count_lines(path):
         return None
 
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def vmhwm_kb(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def run_replay(args, db, limit, concurrency, label):
-    """Runs `provider-replay scheduled --limit N` once; wall time, peak RSS (wait4 rusage of
-    that process), the JSON summary and how many requests nginx logged meanwhile."""
+    """Runs `provider-replay scheduled --limit N` once; wall time, peak RSS, the JSON summary
+    and how many requests nginx logged meanwhile.
+
+    Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the child's ru_maxrss as seen by a
+    small parent) or, when it is missing, from polling /proc/PID/status VmHWM (a high-water
+    mark, so polling every 10 ms misses at most the last 10 ms). Not from this script's own
+    wait4(): a child's ru_maxrss starts at the RSS of the process that forked it, and this
+    Python process can be hundreds of MB after seeding."""
     res = RunResult()
     out_path = os.path.join(args.workdir, "replay-%s.out" % label)
     err_path = os.path.join(args.workdir, "replay-%s.err" % label)
+    rss_path = os.path.join(args.workdir, "replay-%s.rss" % label)
     res.stderr_path = err_path
     before = count_lines(args.nginx_log)
     cmd = [os.path.join(args.bin, "provider-replay"), "scheduled", "--limit", str(limit)]
+    if GNU_TIME:
+        cmd = [GNU_TIME, "-f", "%M", "-o", rss_path] + cmd
+    hwm = [None]
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.monotonic()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                             env=clean_env(db.url, concurrency), cwd=args.workdir)
+                             env=clean_env(db.url, concurrency), cwd=args.workdir,
+                             start_new_session=True)
+        done = threading.Event()
 
-        def kill():
-            res.timed_out = True
-            try:
-                p.kill()
-            except OSError:
-                pass
+        def watch():
+            deadline = time.monotonic() + RUN_TIMEOUT
+            while not done.wait(0.01):
+                if not GNU_TIME:
+                    v = vmhwm_kb(p.pid)
+                    if v is not None:
+                        hwm[0] = v
+                if time.monotonic() > deadline:
+                    res.timed_out = True
+                    try:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                    return
 
-        timer = threading.Timer(RUN_TIMEOUT, kill)
-        timer.start()
-        try:
-            _, status, rusage = os.wait4(p.pid, 0)
-        finally:
-            timer.cancel()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        p.wait()
         res.seconds = time.monotonic() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        watcher.join()
     res.rc = p.returncode
-    res.maxrss_kb = rusage.ru_maxrss
+    if GNU_TIME:
+        try:
+            with open(rss_path) as f:
+                res.maxrss_kb = int(f.read().strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError):
+            res.maxrss_kb = None
+    else:
+        res.maxrss_kb = hwm[0]
     with open(out_path, "r", errors="replace") as f:
         res.stdout = f.read()
     with open(err_path, "r", errors="replace") as f:
@@ -449,9 +495,7 @@ def timed(what, fn):
 def phase_main(args, make_db, backend, concurrency, label):
     db = make_db("bench_main_c%d" % concurrency)
     try:
-        subprocess.run([os.path.join(args.bin, "smplat"), "migrate"], check=True,
-                       capture_output=True, env=clean_env(db.url, concurrency), cwd=args.workdir,
-                       timeout=120)
+        migrate(args, db)
         seed_providers(db, args.order_url)
         timed("seeding %d due provider orders" % N_MAIN, lambda: seed_due(db, N_MAIN))
         due = db.value("SELECT count(*) FROM provider_replay_dirty")
@@ -471,63 +515,83 @@ def phase_main(args, make_db, backend, concurrency, label):
         db.drop()
 
 
-def phase_idle(args, make_db, backend, label):
-    db = make_db("bench_idle")
+def migrate(args, db):
+    subprocess.run([os.path.join(args.bin, "smplat"), "migrate"], check=True, capture_output=True,
+                   env=clean_env(db.url, 16), cwd=args.workdir, timeout=120)
+
+
+def phase_idle(args, make_db, backend, label, reserve):
+    """Two databases with the same 5 providers, one of them with 1,000,000 idle provider
+    orders; rounds alternate between them (each: seed 1,000 fresh due entries, one timed
+    `--limit 1000` pass) so that a drift of the machine's load hits both alike."""
+    base = make_db("bench_base")
+    idle = make_db("bench_idle")
     try:
-        subprocess.run([os.path.join(args.bin, "smplat"), "migrate"], check=True,
-                       capture_output=True, env=clean_env(db.url, 16), cwd=args.workdir,
-                       timeout=120)
-        seed_providers(db, args.order_url)
-        db.maintenance()
-
-        def rounds(tag):
-            times = []
-            for i in range(SMALL_ROUNDS):
-                seed_due(db, N_SMALL)
-                res = run_replay(args, db, N_SMALL, 16, "%s-%s-%d" % (label, tag, i))
-                times.append(res.seconds)
-                extra = "" if not res.problems else "  WARNING: " + "; ".join(res.problems)
-                log("      round %d: %.3f s (%.0f replays/s, peak RSS %s)%s"
-                    % (i + 1, res.seconds, N_SMALL / res.seconds, fmt_mb(res.maxrss_kb), extra))
-            return times
-
-        log("    without idle rows: %d x `provider-replay scheduled --limit %d` (fresh %d due each)"
-            % (SMALL_ROUNDS, N_SMALL, N_SMALL))
-        base = rounds("base")
+        for db in (base, idle):
+            migrate(args, db)
+            seed_providers(db, args.order_url)
         t0 = time.monotonic()
-        seed_idle(db)
-        log("    seeded %d idle provider orders (%d with an executed scheduledReplays entry) in "
-            "%.1f s" % (N_IDLE, N_IDLE_WITH_EXECUTED, time.monotonic() - t0))
+        seed_idle(idle)
+        log("    seeded %d idle provider orders (%d with an executed scheduledReplays entry, the "
+            "rest without scheduledReplays) in %.1f s" % (N_IDLE, N_IDLE_WITH_EXECUTED,
+                                                         time.monotonic() - t0))
         t0 = time.monotonic()
-        db.maintenance()
-        if db.kind == "postgresql":
-            log("    VACUUM ANALYZE: %.1f s" % (time.monotonic() - t0))
-        total = db.value("SELECT count(*) FROM fulfillment_provider_orders")
-        dirty = db.value("SELECT count(*) FROM provider_replay_dirty")
-        log("    provider orders now: %s; dirty marks: %s" % (total, dirty))
-        # Warm-up pass: syncs the marks of the idle rows mentioning scheduledReplays (their
+        for db in (base, idle):
+            db.maintenance()
+        if idle.kind == "postgresql":
+            log("    VACUUM ANALYZE of both databases: %.1f s" % (time.monotonic() - t0))
+        total = idle.value("SELECT count(*) FROM fulfillment_provider_orders")
+        dirty = idle.value("SELECT count(*) FROM provider_replay_dirty")
+        log("    idle database: %s provider orders, %s dirty marks" % (total, dirty))
+        # Untimed pass: syncs the marks of the idle rows that mention scheduledReplays (their
         # entries executed, so nothing is due and nothing is sent).
-        res = run_replay(args, db, 1, 16, "%s-idle-sync" % label)
-        log("    untimed sync pass (limit 1, nothing due): %.3f s, summary %s"
+        res = run_replay(args, idle, 1, 16, "%s-idle-sync" % label)
+        log("    untimed sync pass on it (--limit 1, nothing due): %.3f s, summary %s"
             % (res.seconds, json.dumps(res.summary)))
         if res.summary and res.summary.get("processed"):
             log("    WARNING: the sync pass processed %s entries; idle rows should have none due"
                 % res.summary.get("processed"))
         if res.rc != 0:
             log("    WARNING: sync pass exit code %s (stderr %s)" % (res.rc, res.stderr_path))
-        log("    with %d idle rows: %d x `provider-replay scheduled --limit %d`"
-            % (N_IDLE, SMALL_ROUNDS, N_SMALL))
-        idle = rounds("idle")
-        mb, mi = statistics.median(base), statistics.median(idle)
+        left = idle.value("SELECT count(*) FROM provider_replay_dirty")
+        if str(left) != "0":
+            log("    WARNING: %s dirty marks left after the sync pass" % left)
+
+        def one(db, tag, i):
+            seed_due(db, N_SMALL)
+            r = run_replay(args, db, N_SMALL, 16, "%s-%s-%d" % (label, tag, i))
+            extra = "" if not r.problems else "  WARNING: " + "; ".join(r.problems)
+            return r.seconds, "%.3f s%s" % (r.seconds, extra), r.maxrss_kb
+
+        times = {"base": [], "idle": []}
+        rounds = SMALL_ROUNDS_MAX
+        log("    rounds of `provider-replay scheduled --limit %d` (fresh %d due entries each), "
+            "alternating:" % (N_SMALL, N_SMALL))
+        for i in range(rounds):
+            if i >= SMALL_ROUNDS_MIN and remaining() - reserve < 60:
+                log("      (stopping after %d rounds: %.0f s left)" % (i, remaining()))
+                break
+            order = (("base", base), ("idle", idle)) if i % 2 == 0 else (("idle", idle), ("base", base))
+            line = {}
+            for tag, db in order:
+                sec, text, rss = one(db, tag, i)
+                times[tag].append(sec)
+                line[tag] = text
+            log("      round %d: without idle rows %s | with 1M idle rows %s"
+                % (i + 1, line["base"], line["idle"]))
+        mb, mi = statistics.median(times["base"]), statistics.median(times["idle"])
         ratio = mi / mb if mb else float("nan")
-        log("    median without idle rows %.3f s, with 1M idle rows %.3f s: ratio %.2f "
-            "(target about 1.0, i.e. <= 1.25: %s)" % (mb, mi, ratio, verdict(ratio <= 1.25)))
+        log("    median without idle rows %.3f s (%.0f replays/s), with 1M idle rows %.3f s "
+            "(%.0f replays/s): ratio %.2f (target about 1.0, i.e. <= 1.25: %s)"
+            % (mb, N_SMALL / mb, mi, N_SMALL / mi, ratio, verdict(ratio <= 1.25)))
         return mb, mi, ratio
     finally:
-        db.drop()
+        base.drop()
+        idle.drop()
 
 
-def run_backend(args, backend, make_db, label, results):
+def run_backend(args, backend, make_db, label, results, reserve):
+    """reserve: seconds to keep for what comes after this backend."""
     log("")
     log("=== %s ===" % ("SQLite" if backend == "sqlite" else "PostgreSQL"))
     r = {}
@@ -538,33 +602,36 @@ def run_backend(args, backend, make_db, label, results):
         r["rate16"], r["rss16"] = rate16, res16.maxrss_kb
     except Exception as e:  # noqa: BLE001
         log("    ERROR in phase 1: %s" % e)
-    if remaining() > (240 if backend == "sqlite" else 150):
-        try:
-            rate4, res4 = phase_main(args, make_db, backend, 4, label)
-            r["rate4"], r["rss4"] = rate4, res4.maxrss_kb
-        except Exception as e:  # noqa: BLE001
-            log("    ERROR in phase 1 (concurrency 4): %s" % e)
-    else:
-        log("    (concurrency 4 skipped: %.0f s left)" % remaining())
     log("[2] reference: wrk -t2 -c16 -d5s -s post.lua %s" % args.order_url)
     wrk = run_wrk(args)
     r["wrk"] = wrk
     if wrk:
         log("    wrk %.0f requests/s" % wrk)
-        for c in (16, 4):
-            if ("rate%d" % c) in r:
-                ratio = r["rate%d" % c] / wrk
-                r["wrk_ratio%d" % c] = ratio
-                log("    replays/s / wrk req/s (concurrency %d) = %.3f (target >= %.2f: %s)"
-                    % (c, ratio, TARGET_WRK_RATIO, verdict(ratio >= TARGET_WRK_RATIO)))
+        if "rate16" in r:
+            r["wrk_ratio16"] = r["rate16"] / wrk
+            log("    replays/s / wrk req/s = %.3f (target >= %.2f: %s)"
+                % (r["wrk_ratio16"], TARGET_WRK_RATIO, verdict(r["wrk_ratio16"] >= TARGET_WRK_RATIO)))
     log("[3] a 1,000-entry pass with and without 1,000,000 idle provider orders")
-    if remaining() < 90:
-        log("    skipped: only %.0f s left in the time budget" % remaining())
-        return
-    try:
-        r["idle"] = phase_idle(args, make_db, backend, label)
-    except Exception as e:  # noqa: BLE001
-        log("    ERROR in phase 3: %s" % e)
+    if remaining() - reserve < 100:
+        log("    skipped: only %.0f s left in the time budget" % (remaining() - reserve))
+    else:
+        try:
+            r["idle"] = phase_idle(args, make_db, backend, label, reserve)
+        except Exception as e:  # noqa: BLE001
+            log("    ERROR in phase 3: %s" % e)
+    log("[1b] the same 10,000 replays with PROVIDER_REPLAY_PROVIDER_CONCURRENCY=4")
+    # about the time the concurrency-16 pass took, plus seeding
+    need = (N_MAIN / r["rate16"] if r.get("rate16") else 60) * 1.5 + 15
+    if remaining() - reserve < need:
+        log("    skipped: %.0f s left, about %.0f s needed" % (remaining() - reserve, need))
+    else:
+        try:
+            rate4, res4 = phase_main(args, make_db, backend, 4, label)
+            r["rate4"], r["rss4"] = rate4, res4.maxrss_kb
+            if wrk:
+                log("    replays/s / wrk req/s = %.3f" % (rate4 / wrk))
+        except Exception as e:  # noqa: BLE001
+            log("    ERROR in phase 1b: %s" % e)
 
 
 def summary_table(results):
@@ -609,16 +676,17 @@ def main():
     def make_sqlite(name):
         return SqliteDB(args.workdir, name)
 
-    run_backend(args, "sqlite", make_sqlite, "sqlite", results)
+    # keep about 4 minutes for PostgreSQL when it runs
+    run_backend(args, "sqlite", make_sqlite, "sqlite", results, 240 if args.pg_admin_url else 0)
 
     if args.pg_admin_url:
         def make_pg(name):
             return PgDB(args.pg_admin_url, args.workdir, name)
 
-        if remaining() < 60:
+        if remaining() < 90:
             log("\n=== PostgreSQL === skipped: only %.0f s left" % remaining())
         else:
-            run_backend(args, "postgresql", make_pg, "pg", results)
+            run_backend(args, "postgresql", make_pg, "pg", results, 0)
     else:
         log("\n=== PostgreSQL === skipped (server not started, see above)")
     summary_table(results)

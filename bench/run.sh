@@ -66,6 +66,10 @@ fi
 
 TMP=$(mktemp -d /tmp/smplat-bench.XXXXXX)
 chmod 755 "$TMP"
+# A private copy of the binary: a rebuild of the tree during the run must not swap it under us.
+mkdir -p "$TMP/bin"
+cp "$(readlink -f "$BIN/smplat")" "$TMP/bin/smplat"
+ln -s smplat "$TMP/bin/provider-replay"
 
 # --- nginx: the provider -------------------------------------------------------------------
 NGINX_PORT=$(free_port)
@@ -134,7 +138,7 @@ fi
 echo "machine: $(nproc) CPUs; $(uname -sr)"
 
 # --- measurements ----------------------------------------------------------------------------
-args=(--bin "$BIN" --workdir "$TMP" --order-url "http://127.0.0.1:$NGINX_PORT/order"
+args=(--bin "$TMP/bin" --workdir "$TMP" --order-url "http://127.0.0.1:$NGINX_PORT/order"
       --nginx-log "$TMP/nginx/access.log" --budget "$TOTAL_BUDGET")
 [ -n "$PG_ADMIN_URL" ] && args+=(--pg-admin-url "$PG_ADMIN_URL")
 # Hard bound on top of the driver's own budget; timeout signals the driver's process group.

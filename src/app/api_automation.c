@@ -283,12 +283,3 @@ void automation_alerts_run(void *ctx, const struct http_req *req, const struct r
     (void)p;
     reply_detail(rep, 501, "The alert worker is not part of this build yet");
 }
-
-void automation_snapshot(void *ctx, const struct http_req *req, const struct route_params *p,
-                         struct http_reply *rep)
-{
-    (void)ctx;
-    (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
-}

@@ -1,69 +1,1083 @@
 /*
- * Orders routes of the HTTP API (see api_routes.h). Not implemented yet: each answers 501.
+ * Orders routes of the HTTP API (see api_routes.h): provider orders of a provider or of an
+ * order (spec-api-ui §4.12, 4.13, §5.4-5.6), refill and replay of one provider order (§4.14,
+ * 4.15), the order timeline (§4.22), and order intake (DECISIONS "Beyond"): creating an order
+ * with its items, reading it, and changing its status, which places its provider orders when
+ * the order moves to processing (spec-replay §3). The domain work is in core (refill.c,
+ * schedule.c, placement.c, replay.c); this file validates, translates rows to the original's
+ * camelCase JSON, and maps errors to status codes.
  */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/http_client/curl.h"
 #include "app/api_routes.h"
 #include "app/validate.h"
+#include "base/error.h"
+#include "base/iso8601.h"
+#include "base/log.h"
+#include "base/sb.h"
+#include "base/uuid.h"
+#include "codec/pyjson.h"
+#include "core/endpoint.h"
+#include "core/payload.h"
+#include "core/placement.h"
+#include "core/refill.h"
+#include "core/replay.h"
+#include "core/schedule.h"
+
+/* How many provider orders of one order intake looks at for idempotency. */
+#define ORDER_PROVIDER_ORDERS_MAX 10000
+
+static const char *const order_statuses[] = {"pending", "processing", "active", "completed",
+                                             "on_hold", "canceled",   NULL};
+static const char *const order_sources[] = {"checkout", "manual", NULL};
+static const char *const currencies[] = {"EUR", "USD", NULL};
+
+/* ---- shared helpers ---- */
+
+static void log_fields(enum log_level level, const char *message, json_t *fields)
+{
+    char *text = pyjson_dumps(fields, PYJSON_COMPACT);
+    log_event(level, message, text);
+    free(text);
+    json_decref(fields);
+}
+
+/* A typed datetime field from stored ISO text (spec-api-ui §1.3): UTC with "Z", another
+ * offset kept, a naive value without suffix. NULL when v is not a parseable string. */
+static json_t *typed_time(const json_t *v)
+{
+    struct iso_time t;
+    char buf[ISO_BUFSZ];
+    if (!json_is_string(v) || iso_parse(json_string_value(v), json_string_length(v), &t) != 0)
+        return NULL;
+    if (t.has_offset && t.offset_sec == 0)
+        return api_time(t.utc_us);
+    iso_format(&t, buf);
+    return json_string(buf);
+}
+
+/* A row's microsecond timestamp column as a typed field, or null. */
+static json_t *row_time(const json_t *row, const char *col)
+{
+    const json_t *v = json_object_get(row, col);
+    return json_is_integer(v) ? api_time(json_integer_value(v)) : json_null();
+}
+
+static json_t *copy_or_null(const json_t *v)
+{
+    return v ? json_deep_copy(v) : json_null();
+}
+
+/* Python float() as pydantic's lax float sees it; 0 when v is not a number. */
+static int lax_float(const json_t *v, json_t **out)
+{
+    if (!v || json_is_null(v)) {
+        *out = json_null();
+        return 1;
+    }
+    json_t *f = payload_to_float(v);
+    if (json_is_null(f)) {
+        json_decref(f);
+        return 0;
+    }
+    *out = f;
+    return 1;
+}
+
+/* A RefillEntry (§5.5), or NULL when the stored entry does not fit it (DECISIONS 14: such
+ * entries are skipped instead of failing the listing). */
+static json_t *refill_json(const json_t *e)
+{
+    const json_t *id = json_object_get(e, "id"), *cur = json_object_get(e, "currency");
+    const json_t *resp = json_object_get(e, "response");
+    json_t *when = typed_time(json_object_get(e, "performedAt")), *amount = NULL;
+    if (!json_is_string(id) || !when || (cur && !json_is_null(cur) && !json_is_string(cur)) ||
+        (resp && !json_is_null(resp) && !json_is_object(resp)) ||
+        !lax_float(json_object_get(e, "amount"), &amount)) {
+        json_decref(when);
+        return NULL;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_deep_copy(id));
+    json_object_set_new(o, "amount", amount);
+    json_object_set_new(o, "currency", copy_or_null(cur));
+    json_object_set_new(o, "performedAt", when);
+    json_object_set_new(o, "response", copy_or_null(resp));
+    return o;
+}
+
+/* An optional typed datetime: 1 with *out (null when absent), 0 when present but invalid. */
+static int opt_time(const json_t *v, json_t **out)
+{
+    if (!v || json_is_null(v)) {
+        *out = json_null();
+        return 1;
+    }
+    *out = typed_time(v);
+    return *out != NULL;
+}
+
+static int str_list_or_null(const json_t *v)
+{
+    if (!v || json_is_null(v))
+        return 1;
+    if (!json_is_array(v))
+        return 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach (v, i, x) {
+        if (!json_is_string(x))
+            return 0;
+    }
+    return 1;
+}
+
+/* A ReplayEntry (§5.6) with every key present, or NULL when the stored entry does not fit. */
+static json_t *replay_json(const json_t *e)
+{
+    const json_t *id = json_object_get(e, "id"), *cur = json_object_get(e, "currency");
+    const json_t *st = json_object_get(e, "status"), *resp = json_object_get(e, "response");
+    const json_t *ids = json_object_get(e, "ruleIds"), *meta = json_object_get(e, "ruleMetadata");
+    const char *status = "executed"; /* the original's default for an entry without status */
+    json_t *amount = NULL, *performed = NULL, *scheduled = NULL;
+    if (st && !json_is_null(st)) {
+        status = json_is_string(st) ? json_string_value(st) : "";
+        if (strcmp(status, "executed") != 0 && strcmp(status, "scheduled") != 0 &&
+            strcmp(status, "failed") != 0)
+            return NULL;
+    }
+    int ok = json_is_string(id) && (!cur || json_is_null(cur) || json_is_string(cur)) &&
+             (!resp || json_is_null(resp) || json_is_object(resp)) && str_list_or_null(ids) &&
+             (!meta || json_is_null(meta) || json_is_object(meta));
+    ok = ok && lax_float(json_object_get(e, "requestedAmount"), &amount);
+    ok = ok && opt_time(json_object_get(e, "performedAt"), &performed);
+    ok = ok && opt_time(json_object_get(e, "scheduledFor"), &scheduled);
+    if (!ok) {
+        json_decref(amount);
+        json_decref(performed);
+        json_decref(scheduled);
+        return NULL;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_deep_copy(id));
+    json_object_set_new(o, "requestedAmount", amount);
+    json_object_set_new(o, "currency", copy_or_null(cur));
+    json_object_set_new(o, "performedAt", performed);
+    json_object_set_new(o, "scheduledFor", scheduled);
+    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "response", copy_or_null(resp));
+    json_object_set_new(o, "ruleIds", copy_or_null(ids));
+    json_object_set_new(o, "ruleMetadata", copy_or_null(meta));
+    return o;
+}
+
+/* The valid object entries of payload[key] through conv. */
+static json_t *entries_json(const json_t *payload, const char *key, const char *alt,
+                            json_t *(*conv)(const json_t *))
+{
+    json_t *out = json_array();
+    const json_t *arr = json_is_object(payload) ? json_object_get(payload, key) : NULL;
+    if (!arr && alt && json_is_object(payload))
+        arr = json_object_get(payload, alt);
+    size_t i;
+    json_t *e;
+    if (!json_is_array(arr))
+        return out;
+    json_array_foreach (arr, i, e) {
+        json_t *c = json_is_object(e) ? conv(e) : NULL;
+        if (c)
+            json_array_append_new(out, c);
+    }
+    return out;
+}
+
+/* str() of a remote id value: strings as they are, numbers rendered; NULL otherwise. */
+static json_t *remote_id_json(const json_t *payload)
+{
+    const json_t *v = json_object_get(payload, "providerOrderId");
+    if (!v || json_is_null(v))
+        v = json_object_get(payload, "provider_order_id");
+    if (json_is_string(v))
+        return json_deep_copy(v);
+    if (json_is_integer(v) || json_is_real(v)) {
+        char *text = pyjson_dumps(v, PYJSON_COMPACT);
+        json_t *s = json_string(text);
+        free(text);
+        return s;
+    }
+    return json_null();
+}
+
+/* A ProviderOrder (§5.4) from a provider-order row. */
+static json_t *provider_order_json(const json_t *row)
+{
+    const json_t *payload = json_object_get(row, "payload");
+    if (!json_is_object(payload))
+        payload = NULL;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", copy_or_null(json_object_get(row, "id")));
+    json_object_set_new(o, "providerId", copy_or_null(json_object_get(row, "provider_id")));
+    json_object_set_new(o, "providerName", copy_or_null(json_object_get(row, "provider_name")));
+    json_object_set_new(o, "serviceId", copy_or_null(json_object_get(row, "service_id")));
+    json_object_set_new(o, "serviceAction", copy_or_null(json_object_get(row, "service_action")));
+    json_object_set_new(o, "orderId", copy_or_null(json_object_get(row, "order_id")));
+    json_object_set_new(o, "orderItemId", copy_or_null(json_object_get(row, "order_item_id")));
+    json_object_set_new(o, "amount", copy_or_null(json_object_get(row, "amount")));
+    json_object_set_new(o, "currency", copy_or_null(json_object_get(row, "currency")));
+    json_object_set_new(o, "providerOrderId", payload ? remote_id_json(payload) : json_null());
+    json_object_set_new(o, "payload", payload ? json_deep_copy(payload) : json_null());
+    json_object_set_new(o, "createdAt", row_time(row, "created_at"));
+    json_object_set_new(o, "updatedAt", row_time(row, "updated_at"));
+    json_object_set_new(o, "refills", entries_json(payload, "refills", NULL, refill_json));
+    json_object_set_new(o, "replays", entries_json(payload, "replays", NULL, replay_json));
+    json_object_set_new(
+        o, "scheduledReplays",
+        entries_json(payload, "scheduledReplays", "scheduled_replays", replay_json));
+    return o;
+}
+
+static json_t *provider_orders_json(const json_t *rows)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach (rows, i, r)
+        json_array_append_new(out, provider_order_json(r));
+    return out;
+}
+
+/* Appends the 422 error of a path parameter that must be a UUID; 0 when it is one. */
+static int check_path_uuid(const char *name, const char *value, json_t *errors)
+{
+    char canon[UUID_STRLEN + 1];
+    if (value && uuid_parse(value, canon) == 0)
+        return 0;
+    json_t *input = json_string(value ? value : "");
+    json_array_append_new(errors, validate_error("uuid_parsing", json_pack("[s,s]", "path", name),
+                                                 "Input should be a valid UUID, unable to parse "
+                                                 "string as a UUID",
+                                                 input, NULL));
+    json_decref(input);
+    return -1;
+}
+
+/* Splits PROVIDER_ALLOWED_HOSTS into trimmed names. */
+static char **split_hosts(const char *s, size_t *n)
+{
+    char **out = NULL;
+    *n = 0;
+    while (s && *s) {
+        size_t len = strcspn(s, ",");
+        const char *a = s, *b = s + len;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b > a) {
+            out = xrealloc(out, (*n + 1) * sizeof(*out));
+            out[(*n)++] = xstrndup(a, (size_t)(b - a));
+        }
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+    return out;
+}
+
+/* A provider transport under the configured outbound policy (DECISIONS 13), or NULL. */
+static struct http_transport *orders_transport(struct api *api)
+{
+    struct outbound_policy policy = {0};
+    char *error = NULL;
+    policy.allow_private = api->cfg->provider_allow_private_networks;
+    policy.allowed_hosts = split_hosts(api->cfg->provider_allowed_hosts, &policy.nallowed);
+    struct http_transport *t = curl_transport_new(&policy, &error);
+    for (size_t i = 0; i < policy.nallowed; i++)
+        free(policy.allowed_hosts[i]);
+    free(policy.allowed_hosts);
+    if (!t) {
+        log_msgf(LOG_ERROR, "cannot start the HTTP client: %s", error ? error : "unknown error");
+        free(error);
+    }
+    return t;
+}
+
+/* The replay environment of one request: the pooled store and, when given, a transport. */
+static void orders_env(struct api *api, struct store *s, struct http_transport *t,
+                       struct replay_env *env)
+{
+    memset(env, 0, sizeof(*env));
+    env->store = s;
+    env->transport = t;
+    env->owner = "api";
+    env->max_attempts = api->cfg->replay_max_attempts;
+    env->lease_us = (int64_t)api->cfg->replay_lease_seconds * 1000000LL;
+    env->provider_concurrency = 1;
+    env->chunk = 1;
+}
+
+/* 404 "Provider not found" unless the provider exists; 0 and *p filled when it does. */
+static int load_provider(struct store *s, const char *id, struct provider_rec *p,
+                         struct http_reply *rep)
+{
+    int rc = s->ops->provider_get(s, id, p);
+    if (rc == ERR_NOT_FOUND)
+        reply_detail(rep, 404, "Provider not found");
+    else if (rc != 0)
+        reply_detail(rep, 500, "Internal Server Error");
+    return rc;
+}
+
+/* Status of a core error code from replay, schedule and refill. */
+static int error_status(int rc)
+{
+    if (rc == ERR_NOT_FOUND)
+        return 404;
+    if (rc == ERR_DB || rc == ERR_NOMEM)
+        return 500;
+    return 400;
+}
+
+/* ---- provider orders ---- */
 
 API_HANDLER(orders_list_for_provider)
 {
-    (void)ctx;
-    (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    struct api *api = ctx;
+    long limit = 25;
+    json_t *errors = json_array();
+    if (validate_query_int(req, "limit", 1, 250, &limit, errors) < 0) {
+        reply_validation(rep, errors);
+        return;
+    }
+    json_decref(errors);
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    const char *provider_id = route_param(p, "provider_id");
+    struct provider_rec prov;
+    if (load_provider(s, provider_id, &prov, rep) == 0) {
+        provider_rec_release(&prov);
+        json_t *rows = NULL;
+        if (s->ops->provider_orders_list(s, provider_id, (size_t)limit, &rows) != 0) {
+            log_msgf(LOG_ERROR, "provider orders: %s", s->ops->last_error(s));
+            reply_detail(rep, 500, "Internal Server Error");
+        } else {
+            reply_json(rep, 200, provider_orders_json(rows));
+        }
+        json_decref(rows);
+    }
+    api_store_release(api, s);
 }
 
 API_HANDLER(orders_by_order)
 {
-    (void)ctx;
-    (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    struct api *api = ctx;
+    long limit = 100;
+    const char *order_id = route_param(p, "order_id");
+    json_t *errors = json_array();
+    int bad = check_path_uuid("order_id", order_id, errors);
+    bad |= validate_query_int(req, "limit", 1, 500, &limit, errors) < 0;
+    if (bad) {
+        reply_validation(rep, errors);
+        return;
+    }
+    json_decref(errors);
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    json_t *rows = NULL;
+    if (s->ops->provider_orders_for_order(s, order_id, (size_t)limit, &rows) != 0) {
+        log_msgf(LOG_ERROR, "provider orders of an order: %s", s->ops->last_error(s));
+        reply_detail(rep, 500, "Internal Server Error");
+    } else {
+        reply_json(rep, 200, provider_orders_json(rows));
+    }
+    json_decref(rows);
+    api_store_release(api, s);
+}
+
+/* Path and body of refill and replay; the body (new) or NULL after replying 422. */
+static json_t *action_input(const struct http_req *req, const struct route_params *p,
+                            const struct field_spec *specs, struct http_reply *rep)
+{
+    json_t *errors = json_array(), *body_errors = NULL;
+    check_path_uuid("provider_order_id", route_param(p, "provider_order_id"), errors);
+    size_t len = 0;
+    const char *text = http_req_body(req, &len);
+    json_t *body = validate_body(text ? text : "", text ? len : 0, specs, 1, 0, &body_errors);
+    if (body_errors)
+        json_array_extend(errors, body_errors);
+    json_decref(body_errors);
+    if (json_array_size(errors) > 0) {
+        json_decref(body);
+        reply_validation(rep, errors);
+        return NULL;
+    }
+    json_decref(errors);
+    return body;
+}
+
+static const char *opt_string(const json_t *body, const char *key)
+{
+    const json_t *v = json_object_get(body, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 API_HANDLER(orders_refill)
 {
-    (void)ctx;
-    (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    static const struct field_spec specs[] = {
+        {.name = "amount", .type = FIELD_NUMBER, .nullable = 1, .has_ge = 1, .ge = 0},
+        {.name = "note", .type = FIELD_STRING, .nullable = 1, .max_len = 500},
+        {.name = "actorLabel", .type = FIELD_STRING, .nullable = 1},
+        {0},
+    };
+    struct api *api = ctx;
+    json_t *body = action_input(req, p, specs, rep);
+    if (!body)
+        return;
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        json_decref(body);
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    const char *provider_id = route_param(p, "provider_id");
+    const char *po_id = route_param(p, "provider_order_id");
+    struct provider_rec prov;
+    if (load_provider(s, provider_id, &prov, rep) != 0)
+        goto out;
+    struct http_transport *t = orders_transport(api);
+    if (!t) {
+        provider_rec_release(&prov);
+        reply_detail(rep, 500, "Internal Server Error");
+        goto out;
+    }
+    struct replay_env env;
+    orders_env(api, s, t, &env);
+    json_t *extra = json_pack("{s:s}", "providerId", provider_id);
+    struct refill_trigger trig = {
+        .actor_type = "operator",
+        .actor_label = opt_string(body, "actorLabel"),
+        .notes = opt_string(body, "note"),
+        .extra = extra,
+    };
+    const json_t *amount = json_object_get(body, "amount");
+    json_t *entry = NULL;
+    char *error = NULL;
+    int rc =
+        refill_now(&env, &prov, po_id, json_is_null(amount) ? NULL : amount, &trig, &entry, &error);
+    if (rc == 0) {
+        reply_json(rep, 200, refill_json(entry));
+    } else {
+        if (rc == ERR_DB)
+            log_msgf(LOG_ERROR, "refill: %s", error);
+        reply_detail(rep, error_status(rc), error ? error : "refill failed");
+    }
+    free(error);
+    json_decref(entry);
+    json_decref(extra);
+    t->free(t);
+    provider_rec_release(&prov);
+out:
+    json_decref(body);
+    api_store_release(api, s);
+}
+
+/* spec-api-ui §4.15: schedule when runAt is given with scheduleOnly, or is in the future
+ * (a naive runAt is UTC: DECISIONS 14). */
+static int wants_schedule(const json_t *body)
+{
+    const json_t *run_at = json_object_get(body, "runAt");
+    struct iso_time t;
+    if (!json_is_string(run_at))
+        return 0;
+    if (json_is_true(json_object_get(body, "scheduleOnly")))
+        return 1;
+    if (iso_parse(json_string_value(run_at), json_string_length(run_at), &t) != 0)
+        return 0;
+    return t.utc_us > time_now_us();
 }
 
 API_HANDLER(orders_replay)
 {
-    (void)ctx;
-    (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    static const struct field_spec specs[] = {
+        {.name = "amount", .type = FIELD_NUMBER, .nullable = 1, .has_ge = 1, .ge = 0},
+        {.name = "runAt", .type = FIELD_DATETIME, .nullable = 1},
+        {.name = "scheduleOnly", .type = FIELD_BOOL},
+        {0},
+    };
+    struct api *api = ctx;
+    json_t *body = action_input(req, p, specs, rep);
+    if (!body)
+        return;
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        json_decref(body);
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    const char *provider_id = route_param(p, "provider_id");
+    const char *po_id = route_param(p, "provider_order_id");
+    struct provider_rec prov;
+    struct http_transport *t = NULL;
+    if (load_provider(s, provider_id, &prov, rep) != 0)
+        goto out;
+    provider_rec_release(&prov);
+    int schedule = wants_schedule(body);
+    if (!schedule && !(t = orders_transport(api))) {
+        reply_detail(rep, 500, "Internal Server Error");
+        goto out;
+    }
+    struct replay_env env;
+    orders_env(api, s, t, &env);
+    json_t *extra = json_pack("{s:s,s:s}", "providerId", provider_id, "trigger", "admin_replay");
+    struct replay_trigger trig = {
+        .actor_type = "operator",
+        .actor_id = NULL,
+        .notes = NULL,
+        .extra = extra,
+    };
+    const json_t *amount = json_object_get(body, "amount");
+    if (json_is_null(amount))
+        amount = NULL;
+    json_t *entry = NULL;
+    char *error = NULL;
+    int rc = schedule ? schedule_replay(&env, provider_id, po_id, amount,
+                                        json_string_value(json_object_get(body, "runAt")), &trig,
+                                        &entry, &error)
+                      : replay_now(&env, provider_id, po_id, amount, &trig, &entry, &error);
+    if (rc == 0) {
+        reply_json(rep, 200, replay_json(entry));
+    } else {
+        if (rc == ERR_DB)
+            log_msgf(LOG_ERROR, "replay: %s", error);
+        reply_detail(rep, error_status(rc), error ? error : "replay failed");
+    }
+    free(error);
+    json_decref(entry);
+    json_decref(extra);
+out:
+    if (t)
+        t->free(t);
+    json_decref(body);
+    api_store_release(api, s);
 }
 
-API_HANDLER(orders_state_events)
+/* ---- orders ---- */
+
+/* An order row as the API's camelCase object, items included. */
+static json_t *order_json(const json_t *row)
 {
-    (void)ctx;
-    (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    static const char *const order_keys[][2] = {{"id", "id"},
+                                                {"orderNumber", "order_number"},
+                                                {"status", "status"},
+                                                {"source", "source"},
+                                                {"currency", "currency"},
+                                                {"subtotal", "subtotal"},
+                                                {"tax", "tax"},
+                                                {"total", "total"},
+                                                {"userId", "user_id"},
+                                                {"notes", "notes"}};
+    static const char *const item_keys[][2] = {{"id", "id"},
+                                               {"orderId", "order_id"},
+                                               {"productId", "product_id"},
+                                               {"productTitle", "product_title"},
+                                               {"quantity", "quantity"},
+                                               {"unitPrice", "unit_price"},
+                                               {"totalPrice", "total_price"},
+                                               {"selectedOptions", "selected_options"},
+                                               {"attributes", "attributes"},
+                                               {"platformContext", "platform_context"}};
+    json_t *o = json_object();
+    for (size_t i = 0; i < sizeof(order_keys) / sizeof(order_keys[0]); i++)
+        json_object_set_new(o, order_keys[i][0],
+                            copy_or_null(json_object_get(row, order_keys[i][1])));
+    json_object_set_new(o, "createdAt", row_time(row, "created_at"));
+    json_object_set_new(o, "updatedAt", row_time(row, "updated_at"));
+    json_t *items = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach (json_object_get(row, "items"), i, it) {
+        json_t *x = json_object();
+        for (size_t k = 0; k < sizeof(item_keys) / sizeof(item_keys[0]); k++)
+            json_object_set_new(x, item_keys[k][0],
+                                copy_or_null(json_object_get(it, item_keys[k][1])));
+        json_object_set_new(x, "createdAt", row_time(it, "created_at"));
+        json_object_set_new(x, "updatedAt", row_time(it, "updated_at"));
+        json_array_append_new(items, x);
+    }
+    json_object_set_new(o, "items", items);
+    return o;
+}
+
+/* Rewrites the loc ["body", field, ...] of item errors to ["body", "items", i, field, ...]. */
+static void relocate_item_errors(json_t *errors, size_t index)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach (errors, i, e) {
+        json_t *loc = json_object_get(e, "loc");
+        if (json_is_array(loc)) {
+            json_array_insert_new(loc, 1, json_integer((json_int_t)index));
+            json_array_insert_new(loc, 1, json_string("items"));
+        }
+    }
+}
+
+/* A UUID-typed body field; appends an error at loc when present and not a UUID. */
+static void check_body_uuid(const json_t *obj, const char *key, json_t *loc, json_t *errors)
+{
+    const json_t *v = json_object_get(obj, key);
+    char canon[UUID_STRLEN + 1];
+    if (v && !json_is_null(v) &&
+        !(json_is_string(v) && uuid_parse(json_string_value(v), canon) == 0)) {
+        json_array_append_new(
+            errors, validate_error("uuid_parsing", loc, "Input should be a valid UUID", v, NULL));
+        return;
+    }
+    json_decref(loc);
+}
+
+/* Validates the items of an intake body into a new array of item rows, appending errors. */
+static json_t *intake_items(const json_t *items, json_t *errors)
+{
+    static const struct field_spec specs[] = {
+        {.name = "product_id", .type = FIELD_STRING, .nullable = 1},
+        {.name = "product_title",
+         .type = FIELD_STRING,
+         .required = 1,
+         .min_len = 1,
+         .max_len = 255},
+        {.name = "quantity", .type = FIELD_INT, .required = 1, .has_ge = 1, .ge = 1},
+        {.name = "unit_price", .type = FIELD_NUMBER, .required = 1, .has_ge = 1, .ge = 0},
+        {.name = "total_price", .type = FIELD_NUMBER, .required = 1, .has_ge = 1, .ge = 0},
+        {.name = "selected_options", .type = FIELD_OBJECT, .nullable = 1},
+        {.name = "attributes", .type = FIELD_OBJECT, .nullable = 1},
+        {.name = "platform_context", .type = FIELD_OBJECT, .nullable = 1},
+        {0},
+    };
+    json_t *rows = json_array();
+    if (!json_is_array(items)) {
+        json_array_append_new(errors,
+                              validate_error("list_type", json_pack("[s,s]", "body", "items"),
+                                             "Input should be a valid list", items, NULL));
+        return rows;
+    }
+    size_t i;
+    json_t *it;
+    json_array_foreach (items, i, it) {
+        char *text = pyjson_dumps(it, PYJSON_COMPACT);
+        json_t *item_errors = NULL;
+        json_t *row =
+            validate_body(text ? text : "", text ? strlen(text) : 0, specs, 1, 0, &item_errors);
+        free(text);
+        if (!row) {
+            relocate_item_errors(item_errors, i);
+            json_array_extend(errors, item_errors);
+            json_decref(item_errors);
+            continue;
+        }
+        check_body_uuid(row, "product_id",
+                        json_pack("[s,s,I,s]", "body", "items", (json_int_t)i, "product_id"),
+                        errors);
+        const json_t *opts = json_object_get(row, "selected_options");
+        const json_t *addons = json_is_object(opts) ? json_object_get(opts, "addOns") : NULL;
+        if (addons && !json_is_null(addons) && !json_is_array(addons))
+            json_array_append_new(
+                errors, validate_error("list_type",
+                                       json_pack("[s,s,I,s,s]", "body", "items", (json_int_t)i,
+                                                 "selected_options", "addOns"),
+                                       "Input should be a valid list", addons, NULL));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+/* Sends one placement request; records providerOrderId and providerResponse in payload. */
+static void place_one(struct http_transport *t, const json_t *provider, json_t *payload)
+{
+    const json_t *metadata = json_object_get(provider, "metadata_json");
+    const json_t *endpoint = endpoint_find(metadata, "order");
+    const char *provider_id = json_string_value(json_object_get(provider, "id"));
+    if (!endpoint)
+        return;
+    json_t *ctx = placement_context(metadata, payload, provider_id);
+    struct http_request req;
+    memset(&req, 0, sizeof(req));
+    char *error = NULL;
+    json_t *failure = NULL;
+    if (endpoint_build_request(endpoint, ctx, ENDPOINT_DEFAULT_TIMEOUT_MS, provider_id, &req,
+                               &error) != 0) {
+        failure = json_pack("{s:s,s:n}", "error", error ? error : "Endpoint URL is not configured",
+                            "url");
+    } else {
+        struct http_response resp;
+        memset(&resp, 0, sizeof(resp));
+        t->perform(t, &req, &resp, 1, 1);
+        struct endpoint_result r;
+        endpoint_interpret(endpoint, &req, &resp, time_now_us(), &r);
+        http_response_release(&resp);
+        if (r.failure == EP_OK) {
+            char *remote = placement_remote_id(endpoint, r.parsed);
+            if (remote)
+                json_object_set_new(payload, "providerOrderId", json_string(remote));
+            free(remote);
+            json_object_set(payload, "providerResponse", r.parsed ? r.parsed : json_object());
+        } else {
+            failure = json_pack("{s:s,s:s}", "error", r.error ? r.error : "provider request failed",
+                                "url", req.url ? req.url : "");
+        }
+        endpoint_result_release(&r);
+    }
+    if (failure) {
+        json_t *f = json_pack("{s:s,s:O}", "provider_id", provider_id ? provider_id : "", "error",
+                              json_object_get(failure, "error"));
+        log_fields(LOG_WARNING, "Provider order endpoint failed", f);
+        json_object_set_new(payload, "providerResponse", failure);
+    }
+    free(error);
+    http_request_release(&req);
+    json_decref(ctx);
+}
+
+/* The catalog service of id with its provider row, borrowed from providers; 0 when unknown. */
+static int find_service(const json_t *providers, const char *id, const json_t **service,
+                        const json_t **provider)
+{
+    size_t i, k;
+    json_t *prov, *svc;
+    json_array_foreach (providers, i, prov) {
+        json_array_foreach (json_object_get(prov, "services"), k, svc) {
+            const json_t *sid = json_object_get(svc, "id");
+            if (json_is_string(sid) && strcmp(json_string_value(sid), id) == 0) {
+                *service = svc;
+                *provider = prov;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int already_placed(const json_t *existing, const char *item_id, const char *service_id)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (existing, i, r) {
+        const json_t *a = json_object_get(r, "order_item_id"),
+                     *b = json_object_get(r, "service_id");
+        if (json_is_string(a) && json_is_string(b) && strcmp(json_string_value(a), item_id) == 0 &&
+            strcmp(json_string_value(b), service_id) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* spec-replay §3: for every serviceOverride add-on of every item whose serviceId is a known
+ * service, one provider order, placed through the owning provider's order endpoint, unless
+ * one already exists for (item, service). A failed placement is recorded in the row's
+ * providerResponse; the row is created all the same. Returns how many rows were created. */
+static int place_provider_orders(struct api *api, struct store *s, const json_t *order)
+{
+    const char *order_id = json_string_value(json_object_get(order, "id"));
+    json_t *providers = NULL, *existing = NULL;
+    struct http_transport *t = NULL;
+    int created = 0;
+    if (s->ops->providers_list(s, &providers) != 0) {
+        log_msgf(LOG_ERROR, "order placement: cannot read the catalog: %s", s->ops->last_error(s));
+        return 0;
+    }
+    if (s->ops->provider_orders_for_order(s, order_id, ORDER_PROVIDER_ORDERS_MAX, &existing) != 0) {
+        log_msgf(LOG_ERROR, "order placement: %s", s->ops->last_error(s));
+        json_decref(providers);
+        return 0;
+    }
+    size_t i, k;
+    json_t *item, *addon;
+    json_array_foreach (json_object_get(order, "items"), i, item) {
+        const char *item_id = json_string_value(json_object_get(item, "id"));
+        json_t *addons = placement_addons(json_object_get(item, "selected_options"));
+        json_array_foreach (addons, k, addon) {
+            const char *sid = json_string_value(json_object_get(addon, "serviceId"));
+            const json_t *svc = NULL, *prov = NULL;
+            if (!item_id || !find_service(providers, sid, &svc, &prov) ||
+                already_placed(existing, item_id, sid))
+                continue;
+            if (!t && !(t = orders_transport(api)))
+                break;
+            json_t *desc = placement_service_descriptor(svc);
+            json_t *payload = placement_payload(order_id, item, addon, desc);
+            json_decref(desc);
+            place_one(t, prov, payload);
+            json_t *amount = payload_to_float(json_object_get(addon, "pricingAmount"));
+            json_t *row = json_object();
+            json_object_set_new(row, "order_id", json_string(order_id));
+            json_object_set_new(row, "order_item_id", json_string(item_id));
+            json_object_set(row, "provider_id", json_object_get(svc, "provider_id"));
+            json_object_set(row, "provider_name", json_object_get(prov, "name"));
+            json_object_set_new(row, "service_id", json_string(sid));
+            json_object_set(row, "service_action", json_object_get(svc, "action"));
+            json_object_set_new(row, "amount", amount);
+            json_object_set(row, "currency", json_object_get(order, "currency"));
+            json_object_set_new(row, "payload", payload);
+            json_t *stored = NULL;
+            if (s->ops->provider_order_insert(s, row, time_now_us(), &stored) != 0) {
+                log_msgf(LOG_ERROR, "order placement: cannot record the provider order: %s",
+                         s->ops->last_error(s));
+            } else {
+                created++;
+                json_array_append(existing, stored);
+                json_t *f = json_pack("{s:s,s:s,s:O}", "order_id", order_id, "service_id", sid,
+                                      "provider_order_id", json_object_get(stored, "id"));
+                log_fields(LOG_INFO, "Provider order created", f);
+            }
+            json_decref(stored);
+            json_decref(row);
+        }
+        json_decref(addons);
+    }
+    if (t)
+        t->free(t);
+    json_decref(existing);
+    json_decref(providers);
+    return created;
 }
 
 API_HANDLER(orders_create)
 {
-    (void)ctx;
-    (void)req;
+    static const struct field_spec specs[] = {
+        {.name = "order_number", .type = FIELD_STRING, .nullable = 1, .min_len = 1, .max_len = 32},
+        {.name = "status", .type = FIELD_ENUM, .enum_values = order_statuses},
+        {.name = "source", .type = FIELD_ENUM, .enum_values = order_sources},
+        {.name = "currency", .type = FIELD_ENUM, .required = 1, .enum_values = currencies},
+        {.name = "subtotal", .type = FIELD_NUMBER, .has_ge = 1, .ge = 0},
+        {.name = "tax", .type = FIELD_NUMBER, .has_ge = 1, .ge = 0},
+        {.name = "total", .type = FIELD_NUMBER, .has_ge = 1, .ge = 0},
+        {.name = "notes", .type = FIELD_STRING, .nullable = 1},
+        {.name = "user_id", .type = FIELD_STRING, .nullable = 1},
+        {.name = "items", .type = FIELD_ANY, .required = 1},
+        {0},
+    };
     (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    struct api *api = ctx;
+    size_t len = 0;
+    const char *text = http_req_body(req, &len);
+    json_t *errors = NULL;
+    json_t *body = validate_body(text ? text : "", text ? len : 0, specs, 1, 0, &errors);
+    if (!body) {
+        reply_validation(rep, errors);
+        return;
+    }
+    errors = json_array();
+    json_t *items = intake_items(json_object_get(body, "items"), errors);
+    check_body_uuid(body, "user_id", json_pack("[s,s]", "body", "user_id"), errors);
+    if (json_array_size(errors) > 0) {
+        json_decref(items);
+        json_decref(body);
+        reply_validation(rep, errors);
+        return;
+    }
+    json_decref(errors);
+    json_object_set_new(body, "items", items);
+    if (!json_object_get(body, "status"))
+        json_object_set_new(body, "status", json_string("pending"));
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        json_decref(body);
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    json_t *row = NULL;
+    int rc = s->ops->order_insert(s, body, time_now_us(), &row);
+    if (rc == ERR_CONFLICT) {
+        reply_detail(rep, 409, "Order already exists");
+    } else if (rc != 0) {
+        log_msgf(LOG_ERROR, "order intake: %s", s->ops->last_error(s));
+        reply_detail(rep, 500, "Internal Server Error");
+    } else {
+        /* An order born in processing is placed at once, as one moved there would be. */
+        if (strcmp(json_string_value(json_object_get(row, "status")), "processing") == 0)
+            place_provider_orders(api, s, row);
+        reply_json(rep, 201, order_json(row));
+    }
+    json_decref(row);
+    json_decref(body);
+    api_store_release(api, s);
+}
+
+/* Path check of the /api/v1/orders/{order_id} routes; 0, or -1 after replying 422. */
+static int order_path(const struct route_params *p, struct http_reply *rep)
+{
+    json_t *errors = json_array();
+    if (check_path_uuid("order_id", route_param(p, "order_id"), errors) != 0) {
+        reply_validation(rep, errors);
+        return -1;
+    }
+    json_decref(errors);
+    return 0;
+}
+
+/* The order row (new) or NULL after replying 404/500. */
+static json_t *load_order(struct store *s, const char *order_id, struct http_reply *rep)
+{
+    json_t *row = NULL;
+    int rc = s->ops->order_row(s, order_id, &row);
+    if (rc == ERR_NOT_FOUND) {
+        reply_detail(rep, 404, "Order not found");
+    } else if (rc != 0) {
+        log_msgf(LOG_ERROR, "order: %s", s->ops->last_error(s));
+        reply_detail(rep, 500, "Internal Server Error");
+    }
+    return row;
 }
 
 API_HANDLER(orders_get)
 {
-    (void)ctx;
     (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    struct api *api = ctx;
+    if (order_path(p, rep) != 0)
+        return;
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    json_t *row = load_order(s, route_param(p, "order_id"), rep);
+    if (row)
+        reply_json(rep, 200, order_json(row));
+    json_decref(row);
+    api_store_release(api, s);
 }
 
 API_HANDLER(orders_update)
 {
-    (void)ctx;
+    static const struct field_spec specs[] = {
+        {.name = "status", .type = FIELD_ENUM, .required = 1, .enum_values = order_statuses},
+        {.name = "notes", .type = FIELD_STRING, .nullable = 1},
+        {.name = "actorLabel", .type = FIELD_STRING, .nullable = 1, .max_len = 255},
+        {0},
+    };
+    struct api *api = ctx;
+    json_t *errors = json_array(), *body_errors = NULL;
+    const char *order_id = route_param(p, "order_id");
+    check_path_uuid("order_id", order_id, errors);
+    size_t len = 0;
+    const char *text = http_req_body(req, &len);
+    json_t *body = validate_body(text ? text : "", text ? len : 0, specs, 1, 0, &body_errors);
+    if (body_errors)
+        json_array_extend(errors, body_errors);
+    json_decref(body_errors);
+    if (json_array_size(errors) > 0) {
+        json_decref(body);
+        reply_validation(rep, errors);
+        return;
+    }
+    json_decref(errors);
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        json_decref(body);
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    const char *to = json_string_value(json_object_get(body, "status"));
+    json_t *row = load_order(s, order_id, rep);
+    if (!row)
+        goto out;
+    const char *from = json_string_value(json_object_get(row, "status"));
+    if (!from || strcmp(from, to) != 0) {
+        int64_t now = time_now_us();
+        json_t *meta = json_object();
+        struct timeline_event ev = {
+            .order_id = json_string_value(json_object_get(row, "id")),
+            .event_type = "state_change",
+            .actor_type = "operator",
+            .actor_label = opt_string(body, "actorLabel"),
+            .from_status = from,
+            .to_status = to,
+            .notes = opt_string(body, "notes"),
+            .metadata = meta,
+            .created_us = now,
+        };
+        int rc = s->ops->begin(s);
+        if (rc == 0)
+            rc = s->ops->order_set_status(s, ev.order_id, to, now);
+        if (rc == 0)
+            rc = s->ops->timeline_insert(s, &ev);
+        if (rc == 0)
+            rc = s->ops->commit(s);
+        json_decref(meta);
+        if (rc != 0) {
+            log_msgf(LOG_ERROR, "order status: %s", s->ops->last_error(s));
+            s->ops->rollback(s);
+            reply_detail(rep, 500, "Internal Server Error");
+            goto out;
+        }
+        json_decref(row);
+        row = load_order(s, order_id, rep);
+        if (!row)
+            goto out;
+    }
+    if (strcmp(to, "processing") == 0)
+        place_provider_orders(api, s, row);
+    reply_json(rep, 200, order_json(row));
+out:
+    json_decref(row);
+    json_decref(body);
+    api_store_release(api, s);
+}
+
+/* ---- timeline ---- */
+
+API_HANDLER(orders_state_events)
+{
+    static const char *const keys[][2] = {{"id", "id"},
+                                          {"eventType", "event_type"},
+                                          {"actorType", "actor_type"},
+                                          {"actorId", "actor_id"},
+                                          {"actorLabel", "actor_label"},
+                                          {"fromStatus", "from_status"},
+                                          {"toStatus", "to_status"},
+                                          {"notes", "notes"}};
     (void)req;
-    (void)p;
-    reply_detail(rep, 501, "Not implemented yet");
+    struct api *api = ctx;
+    if (order_path(p, rep) != 0)
+        return;
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        reply_detail(rep, 503, "database unavailable");
+        return;
+    }
+    const char *order_id = route_param(p, "order_id");
+    json_t *order = load_order(s, order_id, rep), *rows = NULL;
+    if (!order)
+        goto out;
+    if (s->ops->timeline_list(s, order_id, &rows) != 0) {
+        log_msgf(LOG_ERROR, "state events: %s", s->ops->last_error(s));
+        reply_detail(rep, 500, "Internal Server Error");
+        goto out;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach (rows, i, r) {
+        json_t *e = json_object();
+        for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+            json_object_set_new(e, keys[k][0], copy_or_null(json_object_get(r, keys[k][1])));
+        const json_t *meta = json_object_get(r, "metadata");
+        json_object_set_new(e, "metadata",
+                            json_is_object(meta) ? json_deep_copy(meta) : json_object());
+        json_object_set_new(e, "createdAt", row_time(r, "created_at"));
+        json_array_append_new(out, e);
+    }
+    reply_json(rep, 200, out);
+out:
+    json_decref(rows);
+    json_decref(order);
+    api_store_release(api, s);
 }

@@ -193,7 +193,7 @@ static void test_migrate(void **state)
     (void)state;
     ok(g_s, g_s->ops->migrate(g_s), "migrate");
     ok(g_s, g_s->ops->migrate(g_s), "migrate again");
-    assert_query(g_s, "2", "SELECT COUNT(*) FROM schema_migrations");
+    assert_query(g_s, "3", "SELECT COUNT(*) FROM schema_migrations");
     assert_query(g_s, "2", "SELECT COUNT(*) FROM fulfillment_services WHERE provider_id = 'xyz'");
     ok(g_s, g_s->ops->provider_get(g_s, "xyz", &p), "provider_get xyz");
     assert_string_equal(p.id, "xyz");
@@ -227,7 +227,7 @@ static void test_migration_backfill(void **state)
                  "version = 2");
     assert_false(dirty_contains(g_s, po));
     ok(g_s, g_s->ops->migrate(g_s), "migrate (re-apply 2)");
-    assert_query(g_s, "2", "SELECT COUNT(*) FROM schema_migrations");
+    assert_query(g_s, "3", "SELECT COUNT(*) FROM schema_migrations");
     assert_true(dirty_contains(g_s, po));
     /* the trigger is back */
     exec_ok(g_s, "DELETE FROM provider_replay_dirty");
@@ -776,6 +776,342 @@ static void test_runs(void **state)
     json_decref(empty);
 }
 
+/* ---- catalog (spec-api-ui §4.1-4.11; sqlite_catalog.c, pg_catalog.c) ---- */
+
+static json_t *catalog_json(const char *text)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, 0, &e);
+
+    if (v == NULL)
+        fail_msg("bad test JSON: %s", e.text);
+    return v;
+}
+
+static void test_catalog(void **state)
+{
+    json_t *row, *rows, *p, *svc, *bal, *ch;
+    size_t i;
+
+    (void)state;
+    /* insert with defaults, read back with services and balance attached */
+    p = catalog_json("{\"id\": \"cat-b\", \"name\": \"Beta\", \"allowed_regions\": [\"eu\"], "
+                     "\"metadata_json\": {\"automation\": {\"apiKey\": \"k\"}}, "
+                     "\"rate_limit_per_minute\": 7, \"status\": \"active\", "
+                     "\"last_health_check_at\": 1700000000000001}");
+    ok(g_s, g_s->ops->provider_insert(g_s, p, NOW), "provider_insert");
+    assert_int_equal(g_s->ops->provider_insert(g_s, p, NOW), ERR_CONFLICT);
+    json_decref(p);
+    p = catalog_json("{\"id\": \"cat-a\", \"name\": \"Alpha\"}");
+    ok(g_s, g_s->ops->provider_insert(g_s, p, NOW + 5), "provider_insert");
+    json_decref(p);
+    p = catalog_json("{\"id\": \"cat-x\", \"bogus\": 1}");
+    assert_int_equal(g_s->ops->provider_insert(g_s, p, NOW), ERR_INVALID);
+    json_decref(p);
+
+    ok(g_s, g_s->ops->provider_row(g_s, "cat-b", &row), "provider_row");
+    assert_string_equal(json_string_value(json_object_get(row, "name")), "Beta");
+    assert_string_equal(json_string_value(json_object_get(row, "status")), "active");
+    assert_string_equal(json_string_value(json_object_get(row, "health_status")), "unknown");
+    assert_int_equal(json_integer_value(json_object_get(row, "rate_limit_per_minute")), 7);
+    assert_int_equal(json_integer_value(json_object_get(row, "created_at")), NOW);
+    assert_int_equal(json_integer_value(json_object_get(row, "updated_at")), NOW);
+    assert_int_equal(json_integer_value(json_object_get(row, "last_health_check_at")), NOW + 1);
+    assert_true(json_is_null(json_object_get(row, "description")));
+    assert_true(json_is_null(json_object_get(row, "credentials")));
+    assert_true(json_is_null(json_object_get(row, "balance")));
+    assert_int_equal(json_array_size(json_object_get(row, "services")), 0);
+    assert_string_equal(
+        json_string_value(json_array_get(json_object_get(row, "allowed_regions"), 0)), "eu");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(row, "metadata_json"), "automation"), "apiKey")),
+        "k");
+    json_decref(row);
+    row = NULL;
+    assert_int_equal(g_s->ops->provider_row(g_s, "cat-none", &row), ERR_NOT_FOUND);
+    assert_null(row);
+
+    /* update: only the given columns and updated_at; null clears */
+    ch = catalog_json("{\"name\": \"Beta 2\", \"metadata_json\": null, \"health_status\": "
+                      "\"degraded\", \"health_payload\": {\"ok\": true}}");
+    ok(g_s, g_s->ops->provider_update(g_s, "cat-b", ch, NOW + 10), "provider_update");
+    assert_int_equal(g_s->ops->provider_update(g_s, "cat-none", ch, NOW), ERR_NOT_FOUND);
+    json_decref(ch);
+    ok(g_s, g_s->ops->provider_row(g_s, "cat-b", &row), "provider_row");
+    assert_string_equal(json_string_value(json_object_get(row, "name")), "Beta 2");
+    assert_string_equal(json_string_value(json_object_get(row, "health_status")), "degraded");
+    assert_true(json_is_null(json_object_get(row, "metadata_json")));
+    assert_true(json_is_true(json_object_get(json_object_get(row, "health_payload"), "ok")));
+    assert_int_equal(json_integer_value(json_object_get(row, "created_at")), NOW);
+    assert_int_equal(json_integer_value(json_object_get(row, "updated_at")), NOW + 10);
+    assert_int_equal(json_integer_value(json_object_get(row, "rate_limit_per_minute")), 7);
+    json_decref(row);
+
+    /* services: ordered by created_at, ids global */
+    svc = catalog_json("{\"id\": \"cat-s2\", \"provider_id\": \"cat-b\", \"name\": \"S2\", "
+                       "\"action\": \"a\", \"metadata_json\": {\"version\": 1}}");
+    ok(g_s, g_s->ops->service_insert(g_s, svc, NOW + 20), "service_insert");
+    json_decref(svc);
+    svc = catalog_json("{\"id\": \"cat-s1\", \"provider_id\": \"cat-b\", \"name\": \"S1\", "
+                       "\"action\": \"a\", \"default_currency\": \"EUR\"}");
+    ok(g_s, g_s->ops->service_insert(g_s, svc, NOW + 30), "service_insert");
+    json_object_set_new(svc, "provider_id", json_string("cat-a"));
+    assert_int_equal(g_s->ops->service_insert(g_s, svc, NOW), ERR_CONFLICT);
+    json_decref(svc);
+    ok(g_s, g_s->ops->service_row(g_s, "cat-b", "cat-s1", &row), "service_row");
+    assert_string_equal(json_string_value(json_object_get(row, "default_currency")), "EUR");
+    assert_string_equal(json_string_value(json_object_get(row, "status")), "active");
+    assert_int_equal(json_integer_value(json_object_get(row, "created_at")), NOW + 30);
+    json_decref(row);
+    row = NULL;
+    assert_int_equal(g_s->ops->service_row(g_s, "cat-a", "cat-s1", &row), ERR_NOT_FOUND);
+    ch = catalog_json("{\"category\": \"growth\", \"allowed_regions\": []}");
+    ok(g_s, g_s->ops->service_update(g_s, "cat-b", "cat-s1", ch, NOW + 40), "service_update");
+    assert_int_equal(g_s->ops->service_update(g_s, "cat-a", "cat-s1", ch, NOW), ERR_NOT_FOUND);
+    json_decref(ch);
+    ok(g_s, g_s->ops->service_row(g_s, "cat-b", "cat-s1", &row), "service_row");
+    assert_string_equal(json_string_value(json_object_get(row, "category")), "growth");
+    assert_int_equal(json_integer_value(json_object_get(row, "updated_at")), NOW + 40);
+    json_decref(row);
+
+    /* balance: one row per provider, upserted */
+    bal = catalog_json("{\"balance_amount\": 12.5, \"currency\": \"USD\", \"payload\": "
+                       "{\"balance\": 12.5}}");
+    ok(g_s, g_s->ops->balance_upsert(g_s, "cat-b", bal, NOW + 50), "balance_upsert");
+    json_decref(bal);
+    bal = catalog_json("{\"balance_amount\": 0, \"currency\": null, \"payload\": null}");
+    ok(g_s, g_s->ops->balance_upsert(g_s, "cat-b", bal, NOW + 60), "balance_upsert again");
+    json_decref(bal);
+    assert_query(g_s, "1",
+                 "SELECT COUNT(*) FROM fulfillment_provider_balances WHERE provider_id = 'cat-b'");
+
+    /* the listing: by name, each with its services and balance */
+    ok(g_s, g_s->ops->providers_list(g_s, &rows), "providers_list");
+    for (i = 1; i < json_array_size(rows); i++)
+        assert_true(strcmp(json_string_value(json_object_get(json_array_get(rows, i - 1), "name")),
+                           json_string_value(json_object_get(json_array_get(rows, i), "name"))) <=
+                    0);
+    row = NULL;
+    for (i = 0; i < json_array_size(rows); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(rows, i), "id")), "cat-b") == 0)
+            row = json_array_get(rows, i);
+    assert_non_null(row);
+    assert_int_equal(json_array_size(json_object_get(row, "services")), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(row, "services"), 0), "id")),
+                        "cat-s2");
+    bal = json_object_get(row, "balance");
+    assert_true(json_is_number(json_object_get(bal, "balance_amount")));
+    assert_true(json_number_value(json_object_get(bal, "balance_amount")) == 0.0);
+    assert_true(json_is_null(json_object_get(bal, "currency")));
+    assert_true(json_is_null(json_object_get(bal, "payload")));
+    assert_int_equal(json_integer_value(json_object_get(bal, "retrieved_at")), NOW + 60);
+    json_decref(rows);
+
+    /* platform contexts: newest first, limited */
+    exec_ok(g_s, "INSERT INTO provider_platform_context_cache (provider_id, platform_id, label, "
+                 "handle, platform_type, last_seen_at) VALUES "
+                 "('cat-b', 'c1', 'One', '@one', 'instagram', '2025-01-01T00:00:00+00:00'), "
+                 "('cat-b', 'c2', 'Two', NULL, NULL, '2025-01-03T00:00:00+00:00'), "
+                 "('cat-b', 'c3', 'Three', NULL, 'tiktok', '2025-01-02T00:00:00+00:00'), "
+                 "('cat-a', 'c9', 'Nine', NULL, NULL, '2025-01-09T00:00:00+00:00')");
+    ok(g_s, g_s->ops->platform_contexts(g_s, "cat-b", 2, &rows), "platform_contexts");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "platform_id")),
+                        "c2");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "label")),
+                        "Three");
+    assert_true(json_is_null(json_object_get(json_array_get(rows, 0), "handle")));
+    json_decref(rows);
+    ok(g_s, g_s->ops->platform_contexts(g_s, "cat-none", 3, &rows), "platform_contexts");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+
+    /* deletes: a service, then the provider with the rest */
+    ok(g_s, g_s->ops->service_delete(g_s, "cat-b", "cat-s2"), "service_delete");
+    assert_int_equal(g_s->ops->service_delete(g_s, "cat-b", "cat-s2"), ERR_NOT_FOUND);
+    ok(g_s, g_s->ops->provider_delete(g_s, "cat-b"), "provider_delete");
+    assert_int_equal(g_s->ops->provider_delete(g_s, "cat-b"), ERR_NOT_FOUND);
+    assert_query(g_s, "0", "SELECT COUNT(*) FROM fulfillment_services WHERE provider_id = 'cat-b'");
+    assert_query(g_s, "0",
+                 "SELECT COUNT(*) FROM fulfillment_provider_balances WHERE provider_id = 'cat-b'");
+    ok(g_s, g_s->ops->provider_delete(g_s, "cat-a"), "provider_delete");
+    exec_ok(g_s, "DELETE FROM provider_platform_context_cache WHERE provider_id LIKE 'cat-%%'");
+}
+
+/* ---- end of catalog ---- */
+
+/* ---- orders (spec-api-ui §4.12-4.15, 4.22; sqlite_orders.c, pg_orders.c) ---- */
+
+static json_t *orders_json(const char *text)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, 0, &e);
+
+    if (v == NULL)
+        fail_msg("bad test JSON: %s", e.text);
+    return v;
+}
+
+static const char *orders_str(const json_t *row, const char *key)
+{
+    const json_t *v = json_object_get(row, key);
+
+    if (!json_is_string(v))
+        fail_msg("%s is not a string", key);
+    return json_string_value(v);
+}
+
+static void test_orders(void **state)
+{
+    json_t *in, *order, *row, *rows, *po, *po2, *ev_meta;
+    char order_id[UUID_STRLEN + 1], item_id[UUID_STRLEN + 1], upper[UUID_STRLEN + 1];
+    struct timeline_event ev = {0};
+    size_t i;
+
+    (void)state;
+    /* intake: an order with two items, defaults for what is absent */
+    in = orders_json("{\"status\": \"pending\", \"currency\": \"USD\", \"subtotal\": 12.5, "
+                     "\"notes\": \"n\", \"items\": [{\"product_title\": \"A\", \"quantity\": 2, "
+                     "\"unit_price\": 5, \"total_price\": 10, \"selected_options\": {\"addOns\": "
+                     "[{\"serviceId\": \"svc\"}]}}, {\"product_title\": \"B\", \"quantity\": 1, "
+                     "\"unit_price\": 2.5, \"total_price\": 2.5, \"product_id\": "
+                     "\"AAAAAAAA-1111-4111-8111-111111111111\"}]}");
+    ok(g_s, g_s->ops->order_insert(g_s, in, NOW, &order), "order_insert");
+    json_decref(in);
+    memcpy(order_id, orders_str(order, "id"), sizeof order_id);
+    assert_string_equal(orders_str(order, "status"), "pending");
+    assert_string_equal(orders_str(order, "currency"), "USD");
+    assert_string_equal(orders_str(order, "source"), "checkout");
+    assert_true(strlen(orders_str(order, "order_number")) > 0);
+    assert_true(json_real_value(json_object_get(order, "subtotal")) == 12.5);
+    assert_true(json_real_value(json_object_get(order, "tax")) == 0.0);
+    assert_int_equal(json_integer_value(json_object_get(order, "created_at")), NOW);
+    rows = json_object_get(order, "items");
+    assert_int_equal(json_array_size(rows), 2);
+    row = json_array_get(rows, 0);
+    assert_string_equal(orders_str(row, "product_title"), "A");
+    assert_string_equal(orders_str(row, "order_id"), order_id);
+    assert_int_equal(json_integer_value(json_object_get(row, "quantity")), 2);
+    assert_true(json_real_value(json_object_get(row, "unit_price")) == 5.0);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(row, "selected_options"), "addOns"), 0),
+            "serviceId")),
+        "svc");
+    assert_true(json_is_null(json_object_get(row, "product_id")));
+    memcpy(item_id, orders_str(row, "id"), sizeof item_id);
+    assert_string_equal(orders_str(json_array_get(rows, 1), "product_id"),
+                        "aaaaaaaa-1111-4111-8111-111111111111");
+    json_decref(order);
+
+    /* read back, change the status */
+    ok(g_s, g_s->ops->order_row(g_s, order_id, &order), "order_row");
+    assert_int_equal(json_array_size(json_object_get(order, "items")), 2);
+    json_decref(order);
+    ok(g_s, g_s->ops->order_set_status(g_s, order_id, "processing", NOW + 1), "order_set_status");
+    ok(g_s, g_s->ops->order_row(g_s, order_id, &order), "order_row");
+    assert_string_equal(orders_str(order, "status"), "processing");
+    assert_int_equal(json_integer_value(json_object_get(order, "updated_at")), NOW + 1);
+    json_decref(order);
+    assert_int_equal(g_s->ops->order_row(g_s, "00000000-0000-4000-8000-000000000000", &order),
+                     ERR_NOT_FOUND);
+    assert_int_equal(g_s->ops->order_row(g_s, "nope", &order), ERR_NOT_FOUND);
+    assert_int_equal(
+        g_s->ops->order_set_status(g_s, "00000000-0000-4000-8000-000000000000", "active", NOW),
+        ERR_NOT_FOUND);
+
+    /* provider orders: insert, list by provider and by order, newest first */
+    in = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:f,s:s,s:{s:s,s:f}}", "order_id", order_id,
+                   "order_item_id", item_id, "provider_id", "ord-p", "provider_name", "P",
+                   "service_id", "svc", "service_action", "act", "amount", 150.0, "currency", "USD",
+                   "payload", "providerOrderId", "R-1", "requestedAmount", 150.0);
+    ok(g_s, g_s->ops->provider_order_insert(g_s, in, NOW, &po), "provider_order_insert");
+    json_object_set_new(in, "amount", json_null());
+    json_object_del(in, "payload");
+    ok(g_s, g_s->ops->provider_order_insert(g_s, in, NOW + 10, &po2), "provider_order_insert 2");
+    json_decref(in);
+    assert_true(json_real_value(json_object_get(po, "amount")) == 150.0);
+    assert_true(json_is_null(json_object_get(po2, "amount")));
+    assert_true(json_is_null(json_object_get(po2, "payload")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(po, "payload"), "providerOrderId")),
+        "R-1");
+    {
+        /* the payload is stored as Python json.dumps text */
+        char *v = query(g_s,
+                        "SELECT CAST(payload AS TEXT) FROM fulfillment_provider_orders "
+                        "WHERE id = '%s'",
+                        orders_str(po, "id"));
+        assert_string_equal(v, "{\"providerOrderId\": \"R-1\", \"requestedAmount\": 150.0}");
+        free(v);
+    }
+    ok(g_s, g_s->ops->provider_orders_list(g_s, "ord-p", 10, &rows), "provider_orders_list");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(orders_str(json_array_get(rows, 0), "id"), orders_str(po2, "id"));
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 1), "created_at")),
+                     NOW);
+    json_decref(rows);
+    ok(g_s, g_s->ops->provider_orders_list(g_s, "ord-p", 1, &rows), "provider_orders_list 1");
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    ok(g_s, g_s->ops->provider_orders_list(g_s, "nobody", 10, &rows), "provider_orders_list");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+    for (i = 0; i < UUID_STRLEN; i++)
+        upper[i] =
+            (char)(order_id[i] >= 'a' && order_id[i] <= 'f' ? order_id[i] - 32 : order_id[i]);
+    upper[UUID_STRLEN] = '\0';
+    ok(g_s, g_s->ops->provider_orders_for_order(g_s, upper, 10, &rows), "for_order");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(orders_str(json_array_get(rows, 1), "id"), orders_str(po, "id"));
+    json_decref(rows);
+    ok(g_s, g_s->ops->provider_orders_for_order(g_s, "x", 10, &rows), "for_order (not a UUID)");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+    in = json_pack("{s:s,s:s,s:s,s:s}", "order_id", "00000000-0000-4000-8000-000000000000",
+                   "order_item_id", item_id, "provider_id", "p", "service_id", "s");
+    assert_int_not_equal(g_s->ops->provider_order_insert(g_s, in, NOW, &row), 0); /* FK */
+    json_decref(in);
+    json_decref(po);
+    json_decref(po2);
+
+    /* the timeline, newest first */
+    ev_meta = json_pack("{s:s}", "k", "v");
+    ev.order_id = order_id;
+    ev.event_type = "state_change";
+    ev.actor_type = "operator";
+    ev.from_status = "pending";
+    ev.to_status = "processing";
+    ev.metadata = ev_meta;
+    ev.created_us = NOW + 100;
+    ok(g_s, g_s->ops->timeline_insert(g_s, &ev), "timeline_insert");
+    ev.event_type = "note";
+    ev.metadata = NULL;
+    ev.created_us = NOW + 200;
+    ok(g_s, g_s->ops->timeline_insert(g_s, &ev), "timeline_insert");
+    json_decref(ev_meta);
+    ok(g_s, g_s->ops->timeline_list(g_s, order_id, &rows), "timeline_list");
+    assert_int_equal(json_array_size(rows), 2);
+    row = json_array_get(rows, 0);
+    assert_string_equal(orders_str(row, "event_type"), "note");
+    assert_int_equal(json_integer_value(json_object_get(row, "created_at")), NOW + 200);
+    assert_int_equal(json_object_size(json_object_get(row, "metadata")), 0);
+    row = json_array_get(rows, 1);
+    assert_string_equal(orders_str(row, "actor_type"), "operator");
+    assert_string_equal(orders_str(row, "from_status"), "pending");
+    assert_string_equal(orders_str(json_object_get(row, "metadata"), "k"), "v");
+    assert_true(json_is_null(json_object_get(row, "notes")));
+    json_decref(rows);
+    ok(g_s, g_s->ops->timeline_list(g_s, "00000000-0000-4000-8000-000000000000", &rows),
+       "timeline_list (unknown)");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+}
+
+/* ---- end of orders ---- */
+
 static void test_status(void **state)
 {
     char *v = NULL;
@@ -1004,6 +1340,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_runs),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_catalog),
+        cmocka_unit_test(test_orders),
         cmocka_unit_test(test_claim_concurrency),
         cmocka_unit_test(test_dirty_skip_locked),
         cmocka_unit_test(test_pg_reconnect),

@@ -1,67 +1,445 @@
 /*
- * Orders queries of the sqlite backend (core/store.h). Not implemented yet.
+ * Orders queries of the SQLite backend (core/store.h, "Orders"): provider-order listings for
+ * the API, order intake (orders with their items), status changes and the order timeline.
+ * Rows are JSON objects keyed by column name, built from a small column table per query so
+ * that every column is read by its kind: UUID and enum text, JSON parsed (NULL or garbage
+ * reads as null), NUMERIC as a float, timestamps as integer microseconds. These queries run
+ * a few times per request, so they are prepared per call instead of joining sqlite.c's cache.
  */
-#include "adapters/store/sqlite_internal.h"
+#include <stdlib.h>
+#include <string.h>
 
+#include "adapters/store/sqlite_internal.h"
+#include "adapters/store/store_internal.h"
 #include "base/error.h"
+#include "base/iso8601.h"
+#include "base/sb.h"
+#include "base/uuid.h"
+
+enum col_kind { COL_TEXT, COL_UUID, COL_JSON, COL_NUM, COL_INT, COL_TIME };
+
+struct col {
+    const char *name;
+    enum col_kind kind;
+};
+
+static const struct col po_cols[] = {
+    {"id", COL_UUID},
+    {"order_id", COL_UUID},
+    {"order_item_id", COL_UUID},
+    {"provider_id", COL_TEXT},
+    {"provider_name", COL_TEXT},
+    {"service_id", COL_TEXT},
+    {"service_action", COL_TEXT},
+    {"amount", COL_NUM},
+    {"currency", COL_TEXT},
+    {"payload", COL_JSON},
+    {"created_at", COL_TIME},
+    {"updated_at", COL_TIME},
+    {NULL, COL_TEXT},
+};
+
+static const struct col order_cols[] = {
+    {"id", COL_UUID},     {"order_number", COL_TEXT}, {"status", COL_TEXT},
+    {"source", COL_TEXT}, {"currency", COL_TEXT},     {"subtotal", COL_NUM},
+    {"tax", COL_NUM},     {"total", COL_NUM},         {"user_id", COL_UUID},
+    {"notes", COL_TEXT},  {"created_at", COL_TIME},   {"updated_at", COL_TIME},
+    {NULL, COL_TEXT},
+};
+
+static const struct col item_cols[] = {
+    {"id", COL_UUID},
+    {"order_id", COL_UUID},
+    {"product_id", COL_UUID},
+    {"product_title", COL_TEXT},
+    {"quantity", COL_INT},
+    {"unit_price", COL_NUM},
+    {"total_price", COL_NUM},
+    {"selected_options", COL_JSON},
+    {"attributes", COL_JSON},
+    {"platform_context", COL_JSON},
+    {"baseline_metrics", COL_JSON},
+    {"delivery_snapshots", COL_JSON},
+    {"target_metrics", COL_JSON},
+    {"customer_social_account_id", COL_UUID},
+    {"created_at", COL_TIME},
+    {"updated_at", COL_TIME},
+    {NULL, COL_TEXT},
+};
+
+static const struct col event_cols[] = {
+    {"id", COL_UUID},          {"order_id", COL_UUID},   {"event_type", COL_TEXT},
+    {"actor_type", COL_TEXT},  {"actor_id", COL_TEXT},   {"actor_label", COL_TEXT},
+    {"from_status", COL_TEXT}, {"to_status", COL_TEXT},  {"notes", COL_TEXT},
+    {"metadata", COL_JSON},    {"created_at", COL_TIME}, {NULL, COL_TEXT},
+};
+
+/* "a, b, c" of a column table. */
+static void select_list(struct sb *sql, const struct col *cols)
+{
+    for (size_t i = 0; cols[i].name; i++)
+        sb_printf(sql, "%s%s", i ? ", " : "", cols[i].name);
+}
+
+/* The current row as an object keyed by column name. */
+static json_t *row_json(sqlite3_stmt *st, const struct col *cols)
+{
+    json_t *row = json_object();
+    for (int i = 0; cols[i].name; i++) {
+        json_t *v = NULL;
+        int null = sqlite3_column_type(st, i) == SQLITE_NULL;
+        switch (cols[i].kind) {
+        case COL_TEXT:
+        case COL_UUID: {
+            char *t = sq_col_text(st, i);
+            v = t ? json_string(t) : NULL;
+            free(t);
+            break;
+        }
+        case COL_JSON:
+            v = sq_col_json(st, i);
+            break;
+        case COL_NUM:
+            v = null ? NULL : json_real(sqlite3_column_double(st, i));
+            break;
+        case COL_INT:
+            v = null ? NULL : json_integer(sqlite3_column_int64(st, i));
+            break;
+        case COL_TIME: {
+            int64_t us = sq_col_time(st, i);
+            v = us == STORE_NO_TIME ? NULL : json_integer(us);
+            break;
+        }
+        }
+        json_object_set_new(row, cols[i].name, v ? v : json_null());
+    }
+    return row;
+}
+
+/* Prepares sql, lets bind() fill its parameters and collects every row into *rows (new
+ * array). */
+static int query_rows(struct store *base, const char *what, const char *sql, const struct col *cols,
+                      const char *const *params, size_t nparams, int64_t limit, json_t **rows)
+{
+    struct sq_store *s = sq_of(base);
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(sq_db(base), sql, -1, &st, NULL);
+    *rows = NULL;
+    if (r != SQLITE_OK)
+        return sq_fail(s, r, what);
+    for (size_t i = 0; i < nparams; i++)
+        sq_bind_text(st, (int)i + 1, params[i]);
+    if (limit >= 0)
+        sqlite3_bind_int64(st, (int)nparams + 1, limit);
+    json_t *out = json_array();
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(out, row_json(st, cols));
+    int rc = 0;
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(s, r, what);
+        json_decref(out);
+        out = NULL;
+    }
+    sqlite3_finalize(st);
+    *rows = out;
+    return rc;
+}
+
+static int64_t clamp_limit(size_t limit)
+{
+    return limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+}
 
 int sq_provider_orders_list(struct store *s, const char *provider_id, size_t limit, json_t **rows)
 {
-    (void)s;
-    (void)provider_id;
-    (void)limit;
-    (void)rows;
-    return ERR_INVALID;
+    struct sb sql = SB_INIT;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, po_cols);
+    sb_puts(&sql, " FROM fulfillment_provider_orders WHERE provider_id = ?1 "
+                  "ORDER BY created_at DESC, id DESC LIMIT ?2");
+    const char *p[1] = {provider_id};
+    int rc = query_rows(s, "provider_orders_list", sb_str(&sql), po_cols, p, 1, clamp_limit(limit),
+                        rows);
+    sb_release(&sql);
+    return rc;
 }
 
 int sq_provider_orders_for_order(struct store *s, const char *order_id, size_t limit, json_t **rows)
 {
-    (void)s;
-    (void)order_id;
-    (void)limit;
-    (void)rows;
+    char canon[UUID_STRLEN + 1];
+    if (order_id == NULL || uuid_parse(order_id, canon) != 0) {
+        *rows = json_array(); /* no row can match an id that is not a UUID */
+        return 0;
+    }
+    struct sb sql = SB_INIT;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, po_cols);
+    sb_puts(&sql, " FROM fulfillment_provider_orders WHERE order_id = ?1 "
+                  "ORDER BY created_at DESC, id DESC LIMIT ?2");
+    const char *p[1] = {canon};
+    int rc = query_rows(s, "provider_orders_for_order", sb_str(&sql), po_cols, p, 1,
+                        clamp_limit(limit), rows);
+    sb_release(&sql);
+    return rc;
+}
+
+/* Binds value v (from a row object) as column kind k. JSON is stored as Python json.dumps
+ * text, times as ISO-8601 UTC text. */
+static int bind_value(sqlite3_stmt *st, int i, enum col_kind k, const json_t *v)
+{
+    if (v == NULL || json_is_null(v)) {
+        sqlite3_bind_null(st, i);
+        return 0;
+    }
+    switch (k) {
+    case COL_JSON: {
+        char *text = store_json_dump(v);
+        if (text == NULL)
+            return ERR_INVALID;
+        sqlite3_bind_text(st, i, text, -1, free);
+        return 0;
+    }
+    case COL_TIME:
+        if (!json_is_integer(v))
+            return ERR_INVALID;
+        sq_bind_time(st, i, json_integer_value(v));
+        return 0;
+    case COL_NUM:
+        if (!json_is_number(v))
+            return ERR_INVALID;
+        sqlite3_bind_double(st, i, json_number_value(v));
+        return 0;
+    case COL_INT:
+        if (!json_is_integer(v))
+            return ERR_INVALID;
+        sqlite3_bind_int64(st, i, json_integer_value(v));
+        return 0;
+    case COL_UUID: {
+        char canon[UUID_STRLEN + 1];
+        if (!json_is_string(v) || uuid_parse(json_string_value(v), canon) != 0)
+            return ERR_INVALID;
+        sq_bind_text(st, i, canon);
+        return 0;
+    }
+    case COL_TEXT:
+        if (!json_is_string(v))
+            return ERR_INVALID;
+        sq_bind_text(st, i, json_string_value(v));
+        return 0;
+    }
     return ERR_INVALID;
+}
+
+/* INSERT of the columns of `cols` present in row (absent ones take their defaults), with id
+ * (given or generated) and both timestamps set here. The id used is copied into id_out. */
+static int insert_row(struct store *base, const char *table, const struct col *cols,
+                      const json_t *row, const char *fixed_order_id, int64_t created_us,
+                      int64_t now_us, char id_out[UUID_STRLEN + 1])
+{
+    struct sq_store *s = sq_of(base);
+    struct sb sql = SB_INIT, vals = SB_INIT;
+    const json_t *idv = json_object_get(row, "id");
+    int n = 0, rc = 0;
+
+    if (idv && !json_is_null(idv)) {
+        if (!json_is_string(idv) || uuid_parse(json_string_value(idv), id_out) != 0) {
+            sq_fail(s, SQLITE_MISMATCH, "insert: id is not a UUID");
+            return ERR_INVALID;
+        }
+    } else {
+        uuid4(id_out);
+    }
+    sb_printf(&sql, "INSERT INTO %s (id, created_at, updated_at", table);
+    sb_puts(&vals, "?1, ?2, ?3");
+    n = 3;
+    for (size_t i = 0; cols[i].name; i++) {
+        const char *c = cols[i].name;
+        if (strcmp(c, "id") == 0 || strcmp(c, "created_at") == 0 || strcmp(c, "updated_at") == 0)
+            continue;
+        if (!json_object_get(row, c) && !(fixed_order_id && strcmp(c, "order_id") == 0))
+            continue;
+        sb_printf(&sql, ", %s", c);
+        sb_printf(&vals, ", ?%d", ++n);
+    }
+    sb_printf(&sql, ") VALUES (%s)", sb_str(&vals));
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(sq_db(base), sb_str(&sql), -1, &st, NULL);
+    if (r != SQLITE_OK) {
+        rc = sq_fail(s, r, "insert");
+        goto out;
+    }
+    sq_bind_text(st, 1, id_out);
+    sq_bind_time(st, 2, created_us);
+    sq_bind_time(st, 3, now_us);
+    n = 3;
+    for (size_t i = 0; cols[i].name; i++) {
+        const char *c = cols[i].name;
+        if (strcmp(c, "id") == 0 || strcmp(c, "created_at") == 0 || strcmp(c, "updated_at") == 0)
+            continue;
+        if (fixed_order_id && strcmp(c, "order_id") == 0) {
+            sq_bind_text(st, ++n, fixed_order_id);
+            continue;
+        }
+        const json_t *v = json_object_get(row, c);
+        if (!v)
+            continue;
+        if (bind_value(st, ++n, cols[i].kind, v) != 0) {
+            sq_fail(s, SQLITE_MISMATCH, c);
+            rc = ERR_INVALID;
+            goto out;
+        }
+    }
+    rc = sq_run(s, st, table);
+out:
+    sqlite3_finalize(st);
+    sb_release(&sql);
+    sb_release(&vals);
+    return rc;
+}
+
+/* One row of table by id into *row (new), or ERR_NOT_FOUND. */
+static int row_by_id(struct store *base, const char *table, const struct col *cols, const char *id,
+                     json_t **row)
+{
+    struct sb sql = SB_INIT;
+    json_t *rows = NULL;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, cols);
+    sb_printf(&sql, " FROM %s WHERE id = ?1", table);
+    const char *p[1] = {id};
+    int rc = query_rows(base, table, sb_str(&sql), cols, p, 1, -1, &rows);
+    sb_release(&sql);
+    *row = NULL;
+    if (rc != 0)
+        return rc;
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return ERR_NOT_FOUND;
+    }
+    *row = json_incref(json_array_get(rows, 0));
+    json_decref(rows);
+    return 0;
 }
 
 int sq_provider_order_insert(struct store *s, const json_t *row, int64_t now_us, json_t **out)
 {
-    (void)s;
-    (void)row;
-    (void)now_us;
-    (void)out;
-    return ERR_INVALID;
+    char id[UUID_STRLEN + 1];
+    int own;
+    int rc;
+
+    *out = NULL;
+    if (!json_is_object(row))
+        return ERR_INVALID;
+    rc = sq_enter(sq_of(s), &own);
+    if (rc != 0)
+        return rc;
+    rc = insert_row(s, "fulfillment_provider_orders", po_cols, row, NULL, now_us, now_us, id);
+    if (rc == 0)
+        rc = row_by_id(s, "fulfillment_provider_orders", po_cols, id, out);
+    rc = sq_leave(sq_of(s), own, rc);
+    if (rc != 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int sq_order_row(struct store *s, const char *order_id, json_t **row)
 {
-    (void)s;
-    (void)order_id;
-    (void)row;
-    return ERR_INVALID;
+    char canon[UUID_STRLEN + 1];
+    json_t *items = NULL;
+    *row = NULL;
+    if (order_id == NULL || uuid_parse(order_id, canon) != 0)
+        return ERR_NOT_FOUND;
+    int rc = row_by_id(s, "orders", order_cols, canon, row);
+    if (rc != 0)
+        return rc;
+    struct sb sql = SB_INIT;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, item_cols);
+    sb_puts(&sql, " FROM order_items WHERE order_id = ?1 ORDER BY created_at, id");
+    const char *p[1] = {canon};
+    rc = query_rows(s, "order_items", sb_str(&sql), item_cols, p, 1, -1, &items);
+    sb_release(&sql);
+    if (rc != 0) {
+        json_decref(*row);
+        *row = NULL;
+        return rc;
+    }
+    json_object_set_new(*row, "items", items);
+    return 0;
 }
 
 int sq_order_insert(struct store *s, const json_t *order, int64_t now_us, json_t **out)
 {
-    (void)s;
-    (void)order;
-    (void)now_us;
-    (void)out;
-    return ERR_INVALID;
+    char id[UUID_STRLEN + 1], item_id[UUID_STRLEN + 1];
+    const json_t *items = json_object_get(order, "items");
+    int own, rc;
+
+    *out = NULL;
+    if (!json_is_object(order) || (items && !json_is_array(items)))
+        return ERR_INVALID;
+    rc = sq_enter(sq_of(s), &own);
+    if (rc != 0)
+        return rc;
+    rc = insert_row(s, "orders", order_cols, order, NULL, now_us, now_us, id);
+    for (size_t i = 0; rc == 0 && i < json_array_size(items); i++) {
+        const json_t *it = json_array_get(items, i);
+        if (!json_is_object(it)) {
+            rc = ERR_INVALID;
+            break;
+        }
+        /* Items keep their order: each is a microsecond younger than the one before. */
+        rc = insert_row(s, "order_items", item_cols, it, id, now_us + (int64_t)i, now_us, item_id);
+    }
+    rc = sq_leave(sq_of(s), own, rc);
+    if (rc == 0)
+        rc = sq_order_row(s, id, out);
+    return rc;
 }
 
 int sq_order_set_status(struct store *s, const char *order_id, const char *status, int64_t now_us)
 {
-    (void)s;
-    (void)order_id;
-    (void)status;
-    (void)now_us;
-    return ERR_INVALID;
+    char canon[UUID_STRLEN + 1];
+    sqlite3_stmt *st = NULL;
+    int own, rc, r;
+
+    if (order_id == NULL || uuid_parse(order_id, canon) != 0)
+        return ERR_NOT_FOUND;
+    rc = sq_enter(sq_of(s), &own);
+    if (rc != 0)
+        return rc;
+    r = sqlite3_prepare_v2(sq_db(s), "UPDATE orders SET status = ?1, updated_at = ?2 WHERE id = ?3",
+                           -1, &st, NULL);
+    if (r != SQLITE_OK) {
+        rc = sq_fail(sq_of(s), r, "order_set_status");
+    } else {
+        sq_bind_text(st, 1, status);
+        sq_bind_time(st, 2, now_us);
+        sq_bind_text(st, 3, canon);
+        rc = sq_run(sq_of(s), st, "order_set_status");
+        if (rc == 0 && sqlite3_changes(sq_db(s)) == 0)
+            rc = ERR_NOT_FOUND;
+    }
+    sqlite3_finalize(st);
+    return sq_leave(sq_of(s), own, rc);
 }
 
 int sq_timeline_list(struct store *s, const char *order_id, json_t **rows)
 {
-    (void)s;
-    (void)order_id;
-    (void)rows;
-    return ERR_INVALID;
+    char canon[UUID_STRLEN + 1];
+    if (order_id == NULL || uuid_parse(order_id, canon) != 0) {
+        *rows = json_array();
+        return 0;
+    }
+    struct sb sql = SB_INIT;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, event_cols);
+    /* rowid breaks ties between events of the same microsecond: the later insert is newer */
+    sb_puts(&sql, " FROM order_state_events WHERE order_id = ?1 "
+                  "ORDER BY created_at DESC, rowid DESC");
+    const char *p[1] = {canon};
+    int rc = query_rows(s, "timeline_list", sb_str(&sql), event_cols, p, 1, -1, rows);
+    sb_release(&sql);
+    return rc;
 }
