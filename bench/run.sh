@@ -135,7 +135,7 @@ if [ -x "$PG_BIN/initdb" ] && [ -x /usr/bin/psql ]; then
 else
     echo "bench: PostgreSQL 15 server or psql missing: PostgreSQL figures skipped"
 fi
-echo "machine: $(nproc) CPUs; $(uname -sr)"
+echo "machine: $(nproc) CPUs; $(uname -sr); load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 
 # --- measurements ----------------------------------------------------------------------------
 args=(--bin "$TMP/bin" --workdir "$TMP" --order-url "http://127.0.0.1:$NGINX_PORT/order"
@@ -152,6 +152,7 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 elif [ "$rc" != 0 ]; then
     echo "bench: the driver exited with status $rc (figures above may be partial)"
 fi
+echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"
 if [ -s "$TMP/nginx/error.log" ] && grep -qv '\[notice\]' "$TMP/nginx/error.log"; then
     echo "nginx error log:"; grep -v '\[notice\]' "$TMP/nginx/error.log" | tail -5
 fi
