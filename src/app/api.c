@@ -91,6 +91,7 @@ int api_init(struct api *api, const struct config *cfg, char **error)
     api->cfg = cfg;
     pthread_mutex_init(&api->mu, NULL);
     pthread_mutex_init(&api->redis_mu, NULL);
+    pthread_mutex_init(&api->history_mu, NULL);
     if (cfg->redis_url) {
         api->redis = status_redis_new(cfg->redis_url, error);
         if (!api->redis)
@@ -107,6 +108,11 @@ void api_release(struct api *api)
         api->redis->free(api->redis);
     pthread_mutex_destroy(&api->mu);
     pthread_mutex_destroy(&api->redis_mu);
+    pthread_mutex_destroy(&api->history_mu);
+    for (size_t i = 0; i < API_HISTORY_CACHE; i++) {
+        free(api->history_cache[i].token);
+        free(api->history_cache[i].body);
+    }
 }
 
 /* Reads a status value from the configured status store. */

@@ -9,6 +9,7 @@
 #include "app/app.h"
 
 #define API_POOL_MAX 16
+#define API_HISTORY_CACHE 8
 
 struct api {
     const struct config *cfg; /* borrowed */
@@ -18,6 +19,15 @@ struct api {
     struct status_store *redis; /* shared, under redis_mu; NULL without REDIS_URL */
     pthread_mutex_t redis_mu;
     unsigned long demo_orders;
+    /* Rendered history responses by limit, valid while the run history's version token is
+     * unchanged (api_automation.c). Under history_mu. */
+    pthread_mutex_t history_mu;
+    struct {
+        long limit;
+        char *token;
+        char *body;
+        size_t len;
+    } history_cache[API_HISTORY_CACHE];
 };
 
 int api_init(struct api *api, const struct config *cfg, char **error);
