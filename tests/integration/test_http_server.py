@@ -104,3 +104,15 @@ def test_port_in_use_is_a_clear_error(service, run_cli, sqlite_db):
     svc = service(["smplat", "serve"], db_url=sqlite_db)
     res = run_cli(["smplat", "serve", "--host", "127.0.0.1", "--port", str(svc.port)], db_url=sqlite_db)
     assert res.returncode == 1 and "cannot listen" in res.stderr
+
+
+def test_history_reflects_runs_recorded_by_other_processes(service, run_cli, migrated_db):
+    svc = service(["smplat", "serve"], db_url=migrated_db)
+    path = "/api/v1/fulfillment/providers/automation/status/history?limit=5"
+    status, _, body = request(svc, "GET", path)
+    assert status == 200 and json.loads(body)["replay"] == []
+    assert json.loads(request(svc, "GET", path)[2])["replay"] == []  # served again, same answer
+    for expected in (1, 2):
+        run_cli(["provider-replay", "scheduled"], db_url=migrated_db).check(0)
+        runs = json.loads(request(svc, "GET", path)[2])["replay"]
+        assert len(runs) == expected
