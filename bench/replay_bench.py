@@ -3,11 +3,12 @@
 
 For each backend (SQLite, then PostgreSQL when --pg-admin-url is given) it
   1. seeds 10,000 due scheduled replays over 5 providers pointing at the local nginx and times
-     ONE `provider-replay scheduled --limit 10000` (concurrency 16, then 4 when time allows),
-     with its peak RSS (os.wait4 rusage of that very process) and the requests nginx logged;
+     ONE `provider-replay scheduled --limit 10000` (PROVIDER_REPLAY_PROVIDER_CONCURRENCY=16),
+     with its peak RSS (GNU time, else /proc VmHWM) and the requests nginx logged;
   2. runs wrk against the same nginx as the reference and prints replays/s / wrk req/s;
-  3. times 1,000-entry passes on a database before and after adding 1,000,000 idle provider
-     orders (nothing due) and prints the ratio.
+  3. times 1,000-entry passes alternately on two databases, one of them holding 1,000,000 idle
+     provider orders (nothing due), and prints the ratio of the medians;
+  and finally repeats 1 with concurrency 4 when the time budget allows.
 Everything is printed; nothing here fails the build (run.sh exits 0 whatever happens).
 """
 

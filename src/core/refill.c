@@ -240,7 +240,7 @@ int refill_now(struct replay_env *env, const struct provider_rec *p, const char 
         }
         entry = refill_entry(want, o.currency, now, parsed);
         json_array_append(payload_array(o.payload, "refills"), entry);
-        rc = schedule_save(s, &o, now);
+        rc = schedule_save(s, &o, now, 1, NULL, NULL);
         if (rc == 0)
             rc = s->ops->commit(s);
         if (rc == 0) {

@@ -28,6 +28,7 @@
 #include "core/endpoint.h"
 #include "core/payload.h"
 #include "core/rules.h"
+#include "core/schedule.h"
 #include "core/template.h"
 
 #define MSG_OUTCOME_UNKNOWN_DIED "outcome unknown: worker stopped while the request was in flight"
@@ -183,6 +184,10 @@ static void prepare(const struct provider_rec *p, const struct provider_order_re
     json_decref(ctx);
 }
 
+/* Inserts a timeline event inside the caller's transaction. It cannot fail for want of its
+ * order: the provider order row is locked, and deleting the order would have to delete that
+ * row (ON DELETE CASCADE), so a failure here means the connection failed, and the
+ * transaction with it. */
 static void insert_timeline(struct replay_env *env, const struct provider_order_rec *o,
                             const char *actor_type, const char *actor_id, const char *notes,
                             json_t *metadata, int64_t now)
@@ -216,43 +221,18 @@ static void insert_timeline(struct replay_env *env, const struct provider_order_
     json_decref(metadata);
 }
 
-/* Re-derives an order's index rows from its (possibly just edited) payload and
- * saves it. Entries found invalid on the way are failed and counted. Inside a
- * transaction with the order row locked. */
+/* Saves an order's payload with its index rows (core/schedule.c), counting entries found
+ * invalid on the way as failed attempts of this pass. */
 static int save_and_index(struct replay_env *env, struct provider_order_rec *o, int64_t now,
                           int payload_changed, const json_t *reset_entries,
                           struct replay_summary *sum)
 {
-    struct payload_index ix;
-    payload_index_derive(o->payload, o->currency, now, &ix);
-    size_t ri;
-    json_t *rid;
-    json_array_foreach (reset_entries, ri, rid) {
-        payload_index_reset(&ix, json_string_value(rid));
+    size_t invalid = 0;
+    int rc = schedule_save(env->store, o, now, payload_changed, reset_entries, &invalid);
+    if (sum) {
+        sum->processed += (int64_t)invalid;
+        sum->failed += (int64_t)invalid;
     }
-    int rc = 0;
-    if ((payload_changed || ix.mutated) && o->payload)
-        rc = env->store->ops->order_save_payload(env->store, o->id, o->payload, now);
-    if (rc == 0)
-        rc = env->store->ops->schedule_replace(env->store, o->id, o->provider_id, ix.entries, ix.n);
-    if (rc == 0 && ix.invalid) {
-        size_t i;
-        json_t *e;
-        json_array_foreach (ix.invalid, i, e) {
-            json_t *extra = json_object();
-            json_object_set(extra, "scheduleId", json_object_get(e, "id"));
-            json_object_set_new(extra, "trigger", json_string("scheduled_replay"));
-            json_object_set_new(extra, "error", json_string(PAYLOAD_INVALID_SCHEDULED_FOR));
-            insert_timeline(env, o, "automation", NULL, "Automation replay attempt failed",
-                            payload_timeline_metadata(o, e, extra), now);
-            json_decref(extra);
-            if (sum) {
-                sum->processed++;
-                sum->failed++;
-            }
-        }
-    }
-    payload_index_release(&ix);
     return rc;
 }
 

@@ -51,15 +51,23 @@ static void timeline(struct store *s, const struct provider_order_rec *o, const 
     json_decref(metadata);
 }
 
-int schedule_save(struct store *s, struct provider_order_rec *o, int64_t now_us)
+int schedule_save(struct store *s, struct provider_order_rec *o, int64_t now_us, int always_write,
+                  const json_t *reset_entries, size_t *invalid)
 {
     struct payload_index ix;
     payload_index_derive(o->payload, o->currency, now_us, &ix);
+    size_t ri;
+    json_t *rid;
+    json_array_foreach (reset_entries, ri, rid) {
+        payload_index_reset(&ix, json_string_value(rid));
+    }
     int rc = 0;
-    if (o->payload)
+    if (o->payload && (always_write || ix.mutated))
         rc = s->ops->order_save_payload(s, o->id, o->payload, now_us);
     if (rc == 0)
         rc = s->ops->schedule_replace(s, o->id, o->provider_id, ix.entries, ix.n);
+    if (invalid)
+        *invalid = rc == 0 ? json_array_size(ix.invalid) : 0;
     if (rc == 0 && ix.invalid) {
         size_t i;
         json_t *e;
@@ -133,7 +141,7 @@ int schedule_replay(struct replay_env *env, const char *provider_id, const char 
     json_t *entry = payload_schedule_entry(
         o.payload, amount && !json_is_null(amount) ? amount : NULL, o.currency, when);
     json_array_append(payload_array(o.payload, "scheduledReplays"), entry);
-    rc = schedule_save(s, &o, now);
+    rc = schedule_save(s, &o, now, 1, NULL, NULL);
     if (rc == 0)
         rc = s->ops->commit(s);
     if (rc != 0) {

@@ -14,11 +14,16 @@
 #include "core/replay.h"
 #include "core/store.h"
 
-/* Saves o->payload (when it is not NULL) and re-derives o's index rows from it. Entries found
- * invalid on the way (missing or unparseable scheduledFor) are failed in the payload and get
- * the scheduled pass's "Automation replay attempt failed" timeline event. Call inside a
- * transaction with the order row read for update. 0 or the store's code. */
-int schedule_save(struct store *s, struct provider_order_rec *o, int64_t now_us);
+/* Saves o->payload and re-derives o's index rows from it. always_write: write the payload
+ * even when deriving changed nothing (callers that edited it); otherwise it is written only
+ * when ids were assigned or entries failed. reset_entries: NULL or an array of entry ids
+ * whose claims are dropped (retried entries). Entries found invalid on the way (missing or
+ * unparseable scheduledFor) are failed in the payload and get the scheduled pass's
+ * "Automation replay attempt failed" timeline event; *invalid (when not NULL) gets their
+ * number. Call inside a transaction with the order row read for update. 0 or the store's
+ * code. */
+int schedule_save(struct store *s, struct provider_order_rec *o, int64_t now_us, int always_write,
+                  const json_t *reset_entries, size_t *invalid);
 
 /* Appends a pending scheduledReplays entry for run_at (ISO-8601 text; a naive value is UTC,
  * an offset is kept as written) to provider order po_id of provider_id, saves it with its

@@ -29,21 +29,6 @@ static json_t *load(const char *text)
 
 /* ---- fakes ---- */
 
-/* The store adapters define this; core tests link core alone. */
-void provider_order_rec_release(struct provider_order_rec *r)
-{
-    free(r->id);
-    free(r->order_id);
-    free(r->order_item_id);
-    free(r->provider_id);
-    free(r->provider_name);
-    free(r->service_id);
-    free(r->service_action);
-    free(r->currency);
-    json_decref(r->payload);
-    memset(r, 0, sizeof(*r));
-}
-
 struct fake_store {
     struct store base;
     struct provider_order_rec order; /* the one provider order */
