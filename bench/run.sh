@@ -156,4 +156,6 @@ echo "load average after: $(cut -d" " -f1-3 /proc/loadavg)"
 if [ -s "$TMP/nginx/error.log" ] && grep -qv '\[notice\]' "$TMP/nginx/error.log"; then
     echo "nginx error log:"; grep -v '\[notice\]' "$TMP/nginx/error.log" | tail -5
 fi
+echo
+"$HERE/http_bench.sh" "$BUILD"
 exit 0
