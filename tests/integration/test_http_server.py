@@ -116,3 +116,17 @@ def test_history_reflects_runs_recorded_by_other_processes(service, run_cli, mig
         run_cli(["provider-replay", "scheduled"], db_url=migrated_db).check(0)
         runs = json.loads(request(svc, "GET", path)[2])["replay"]
         assert len(runs) == expected
+
+
+def test_status_store_outage_degrades_to_run_history(service, run_cli, migrated_db):
+    """DECISIONS 15: with Redis unreachable, status answers from the run history and the run
+    endpoint still returns its summary."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    run_cli(["provider-replay", "scheduled"], db_url=migrated_db).check(0)  # history row
+    svc = service(["smplat", "serve"], db_url=migrated_db, env={"REDIS_URL": dead})
+    status, _, body = request(svc, "GET", "/api/v1/fulfillment/providers/automation/status")
+    assert status == 200
+    replay = json.loads(body)["replay"]
+    assert replay and replay["summary"]["processed"] == 0 and "scheduledBacklog" in replay["summary"]
+    status, _, body = request(svc, "POST", "/api/v1/fulfillment/providers/automation/replay/run")
+    assert status == 200 and json.loads(body)["summary"]["processed"] == 0
