@@ -95,6 +95,64 @@ static int pg_session_setup(struct pg_store *s)
     return rc;
 }
 
+static uint64_t pg_sql_hash(const char *sql)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+
+    for (; *sql; sql++)
+        h = (h ^ (unsigned char)*sql) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* Forgets every prepared statement (after a reconnect, and on close). */
+static void pg_stmts_forget(struct pg_store *s)
+{
+    size_t i;
+
+    for (i = 0; i < PG_STMT_SLOTS; i++) {
+        free(s->stmts[i].sql);
+        s->stmts[i].sql = NULL;
+    }
+    s->nstmts = 0;
+}
+
+/* The name under which sql is prepared on this session, preparing it on first use. name[0]
+ * is '\0' when the table is full: the caller then runs the text unprepared. A failure to
+ * prepare (syntax, unknown table, aborted transaction) is reported as the execution's would
+ * be, and the text is prepared again next time. */
+static int pg_stmt_name(struct pg_store *s, const char *what, const char *sql, int nparams,
+                        char name[32])
+{
+    uint64_t h = pg_sql_hash(sql);
+    size_t i = (size_t)(h % PG_STMT_SLOTS);
+    PGresult *res;
+    int rc = 0;
+
+    name[0] = '\0';
+    while (s->stmts[i].sql != NULL) {
+        if (s->stmts[i].hash == h && strcmp(s->stmts[i].sql, sql) == 0) {
+            snprintf(name, 32, "smplat_%u", s->stmts[i].id);
+            return 0;
+        }
+        i = (i + 1) % PG_STMT_SLOTS;
+    }
+    if (s->nstmts >= PG_STMT_MAX)
+        return 0;
+    snprintf(name, 32, "smplat_%u", s->nstmts + 1);
+    res = PQprepare(s->conn, name, sql, nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        rc = pg_fail(s, res, what);
+        PQclear(res);
+        name[0] = '\0';
+        return rc;
+    }
+    PQclear(res);
+    s->stmts[i].hash = h;
+    s->stmts[i].sql = xstrdup(sql);
+    s->stmts[i].id = ++s->nstmts;
+    return 0;
+}
+
 /* Makes sure the connection is usable: a connection that dropped is re-established, but only
  * outside a transaction (inside one the transaction is lost and the caller must roll back). */
 static int pg_ready(struct pg_store *s)
@@ -106,6 +164,7 @@ static int pg_ready(struct pg_store *s)
         return ERR_DB;
     }
     PQreset(s->conn);
+    pg_stmts_forget(s); /* a new session has none of the old one's prepared statements */
     if (PQstatus(s->conn) != CONNECTION_OK) {
         pg_set_err(s, "reconnect", PQerrorMessage(s->conn));
         return ERR_DB;
@@ -113,13 +172,15 @@ static int pg_ready(struct pg_store *s)
     return pg_session_setup(s);
 }
 
-/* Runs one statement with text parameters (NULL pointer = SQL NULL). 0 with *out set (when
- * out is not NULL; caller PQclears) or a negative code with the message recorded. */
-int pg_query(struct pg_store *s, const char *what, const char *sql, int nparams,
-             const char *const *params, PGresult **out)
+/* Runs one statement with text parameters (NULL pointer = SQL NULL), prepared once per
+ * session when `prepare` is set. 0 with *out set (when out is not NULL; caller PQclears) or a
+ * negative code with the message recorded. */
+static int pg_query_ex(struct pg_store *s, const char *what, const char *sql, int nparams,
+                       const char *const *params, PGresult **out, int prepare)
 {
     PGresult *res;
     ExecStatusType st;
+    char name[32];
     int rc;
 
     if (out != NULL)
@@ -127,7 +188,15 @@ int pg_query(struct pg_store *s, const char *what, const char *sql, int nparams,
     rc = pg_ready(s);
     if (rc != 0)
         return rc;
-    res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (prepare) {
+        rc = pg_stmt_name(s, what, sql, nparams, name);
+        if (rc != 0)
+            return rc;
+    }
+    if (prepare && name[0] != '\0')
+        res = PQexecPrepared(s->conn, name, nparams, params, NULL, NULL, 0);
+    else
+        res = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         if (out != NULL)
@@ -139,6 +208,12 @@ int pg_query(struct pg_store *s, const char *what, const char *sql, int nparams,
     rc = pg_fail(s, res, what);
     PQclear(res);
     return rc;
+}
+
+int pg_query(struct pg_store *s, const char *what, const char *sql, int nparams,
+             const char *const *params, PGresult **out)
+{
+    return pg_query_ex(s, what, sql, nparams, params, out, 1);
 }
 
 /* Runs SQL text without parameters, possibly several statements (migrations, seeding). */
@@ -191,8 +266,10 @@ static int pg_begin_raw(struct pg_store *s)
 {
     int rc = pg_query(s, "begin", "BEGIN ISOLATION LEVEL READ COMMITTED", 0, NULL, NULL);
 
-    if (rc == 0)
+    if (rc == 0) {
         s->in_tx = 1;
+        s->tx_gen++;
+    }
     return rc;
 }
 
@@ -264,6 +341,7 @@ static void pg_close(struct store *base)
     if (s == NULL)
         return;
     PQfinish(s->conn);
+    pg_stmts_forget(s);
     store_taken_reset(&s->taken);
     free(s);
 }
@@ -505,8 +583,16 @@ static int pg_order_save_payload(struct store *base, const char *id, const json_
         }
         PQclear(res);
     }
-    if (rc == 0 && ti >= 0)
-        rc = pg_dirty_seq(s, canon, &s->taken.seqs[ti]);
+    /* Inside the caller's transaction the seq is not read back: our UPDATE holds the order's
+     * row lock until the end of the transaction, so nobody else can re-mark the order before
+     * schedule_replace, and the seq it would read is the current one then. Remembered as
+     * minus the transaction's number (seqs are never negative); see pg_schedule_replace. */
+    if (rc == 0 && ti >= 0) {
+        if (own)
+            rc = pg_dirty_seq(s, canon, &s->taken.seqs[ti]);
+        else
+            s->taken.seqs[ti] = -(int64_t)s->tx_gen;
+    }
     rc = pg_leave(s, own, rc);
 out:
     free(text);
@@ -555,105 +641,137 @@ static int pg_dirty_take(struct store *base, size_t limit, char ***ids, size_t *
     return 0;
 }
 
-static int entry_cmp(const void *a, const void *b)
+/* Appends one element of a text[] literal: always quoted, '"' and '\' escaped. */
+static void pg_array_text(struct sb *sb, const char *v)
 {
-    const struct schedule_index_entry *const *x = a, *const *y = b;
-
-    return strcmp((*x)->entry_id, (*y)->entry_id);
+    sb_putc(sb, sb->len == 0 ? '{' : ',');
+    sb_putc(sb, '"');
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            sb_putc(sb, '\\');
+        sb_putc(sb, *v);
+    }
+    sb_putc(sb, '"');
 }
 
-/* Locks the order's existing index rows first, in key order (claims never wait, they skip
- * locked rows; settle locks in the same order), then deletes the unlisted ones, upserts the
- * listed ones in key order and clears the dirty mark as sq_schedule_replace does. */
+/* Appends an unquoted element (numbers, booleans). */
+static void pg_array_word(struct sb *sb, const char *v)
+{
+    sb_putc(sb, sb->len == 0 ? '{' : ',');
+    sb_puts(sb, v);
+}
+
+/* Closes an array literal ("{}" when empty). */
+static const char *pg_array_end(struct sb *sb)
+{
+    if (sb->len == 0)
+        sb_putc(sb, '{');
+    sb_putc(sb, '}');
+    return sb_str(sb);
+}
+
+struct sorted_entry {
+    const struct schedule_index_entry *e;
+    size_t pos;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct sorted_entry *x = a, *y = b;
+    int c = strcmp(x->e->entry_id, y->e->entry_id);
+
+    return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* One statement, run in this order by the final SELECT: `l` locks the order's existing index
+ * rows in key order (claims never wait, they skip locked rows; settle locks in the same order),
+ * `d` deletes those no longer listed, `k` and `r` upsert the listed ones (r: the claim is
+ * reset), `c` clears the dirty mark as sq_schedule_replace does. Entries listed twice are
+ * merged as applying them one after the other would: the last due time, reset if any is. */
+#define PG_REPLACE_SQL                                                                             \
+    "WITH l AS (SELECT entry_id FROM provider_replay_schedule WHERE provider_order_id = $1::uuid " \
+    "  ORDER BY entry_id COLLATE \"C\" FOR UPDATE), "                                              \
+    "e AS (SELECT u.entry_id, u.due_us, u.reset "                                                  \
+    "  FROM unnest($3::text[], $4::bigint[], $5::boolean[]) AS u(entry_id, due_us, reset)), "      \
+    "d AS (DELETE FROM provider_replay_schedule s USING l "                                        \
+    "  WHERE s.provider_order_id = $1::uuid AND s.entry_id = l.entry_id "                          \
+    "  AND l.entry_id <> ALL($3::text[]) RETURNING 1), "                                           \
+    "k AS (INSERT INTO provider_replay_schedule AS s (provider_order_id, entry_id, provider_id, "  \
+    "  due_us, state) SELECT $1::uuid, e.entry_id, $2, e.due_us, 'pending' FROM e "                \
+    "  WHERE NOT e.reset ORDER BY e.entry_id COLLATE \"C\" "                                       \
+    "  ON CONFLICT (provider_order_id, entry_id) DO UPDATE SET "                                   \
+    "  provider_id = EXCLUDED.provider_id, due_us = EXCLUDED.due_us RETURNING 1), "                \
+    "r AS (INSERT INTO provider_replay_schedule AS s (provider_order_id, entry_id, provider_id, "  \
+    "  due_us, state) SELECT $1::uuid, e.entry_id, $2, e.due_us, 'pending' FROM e "                \
+    "  WHERE e.reset ORDER BY e.entry_id COLLATE \"C\" "                                           \
+    "  ON CONFLICT (provider_order_id, entry_id) DO UPDATE SET "                                   \
+    "  provider_id = EXCLUDED.provider_id, due_us = EXCLUDED.due_us, state = 'pending', "          \
+    "  owner = NULL, lease_until_us = NULL, not_before_us = NULL RETURNING 1), "                   \
+    "c AS (DELETE FROM provider_replay_dirty WHERE $7::boolean AND provider_order_id = $1::uuid "  \
+    "  AND ($6::bigint IS NULL OR seq = $6::bigint) RETURNING 1) "                                 \
+    "SELECT (SELECT count(*) FROM l), (SELECT count(*) FROM d), (SELECT count(*) FROM k), "        \
+    "(SELECT count(*) FROM r), (SELECT count(*) FROM c)"
+
 static int pg_schedule_replace(struct store *base, const char *po_id, const char *provider_id,
                                const struct schedule_index_entry *entries, size_t n)
 {
     struct pg_store *s = pg_of(base);
-    char canon[UUID_STRLEN + 1];
-    const struct schedule_index_entry **sorted = NULL;
-    PGresult *res = NULL;
-    size_t i;
+    char canon[UUID_STRLEN + 1], seq[PG_I64_BUFSZ];
+    struct sorted_entry *sorted = NULL;
+    struct sb ids = SB_INIT, dues = SB_INIT, resets = SB_INIT;
+    const char *p[7];
+    size_t i, m = 0;
     long ti;
-    int rc, own, j, rows;
+    int rc;
 
     if (po_id == NULL || uuid_parse(po_id, canon) != 0) {
         store_errf(s->err, "schedule_replace: provider order id is not a UUID");
         return ERR_INVALID;
     }
-    rc = pg_enter(s, &own);
-    if (rc != 0)
-        return rc;
-    {
-        const char *p[1] = {canon};
-        rc = pg_query(s, "schedule_replace",
-                      "SELECT entry_id FROM provider_replay_schedule WHERE provider_order_id = "
-                      "$1::uuid ORDER BY entry_id FOR UPDATE",
-                      1, p, &res);
-    }
-    if (rc != 0)
-        goto out;
-    rows = PQntuples(res);
-    for (j = 0; rc == 0 && j < rows; j++) {
-        const char *old = PQgetvalue(res, j, 0);
-        const char *p[2] = {canon, old};
-        int listed = 0;
-
-        for (i = 0; i < n && !listed; i++)
-            listed = strcmp(entries[i].entry_id, old) == 0;
-        if (listed)
-            continue;
-        rc = pg_query(s, "schedule_replace delete",
-                      "DELETE FROM provider_replay_schedule "
-                      "WHERE provider_order_id = $1::uuid AND entry_id = $2",
-                      2, p, NULL);
-    }
     if (n > 0) {
         sorted = xcalloc(n, sizeof *sorted);
         for (i = 0; i < n; i++)
-            sorted[i] = &entries[i];
+            sorted[i] = (struct sorted_entry){&entries[i], i};
         qsort(sorted, n, sizeof *sorted, entry_cmp);
     }
-    for (i = 0; rc == 0 && i < n; i++) {
+    for (i = 0; i < n; i = m) {
         char due[PG_I64_BUFSZ];
-        const char *p[5] = {canon, sorted[i]->entry_id, provider_id,
-                            i64_text(sorted[i]->due_us, due),
-                            sorted[i]->reset_claim ? "true" : "false"};
+        int reset = 0;
 
-        rc = pg_query(
-            s, "schedule_replace upsert",
-            "INSERT INTO provider_replay_schedule AS s (provider_order_id, entry_id, provider_id, "
-            "due_us, state) VALUES ($1::uuid, $2, $3, $4::bigint, 'pending') "
-            "ON CONFLICT (provider_order_id, entry_id) DO UPDATE SET "
-            "provider_id = EXCLUDED.provider_id, due_us = EXCLUDED.due_us, "
-            "state = CASE WHEN $5::boolean THEN 'pending' ELSE s.state END, "
-            "owner = CASE WHEN $5::boolean THEN NULL ELSE s.owner END, "
-            "lease_until_us = CASE WHEN $5::boolean THEN NULL ELSE s.lease_until_us END, "
-            "not_before_us = CASE WHEN $5::boolean THEN NULL ELSE s.not_before_us END",
-            5, p, NULL);
+        for (m = i; m < n && strcmp(sorted[m].e->entry_id, sorted[i].e->entry_id) == 0; m++)
+            reset |= sorted[m].e->reset_claim != 0;
+        pg_array_text(&ids, sorted[i].e->entry_id);
+        pg_array_word(&dues, i64_text(sorted[m - 1].e->due_us, due));
+        pg_array_word(&resets, reset ? "t" : "f");
     }
-    if (rc == 0) {
-        char seq[PG_I64_BUFSZ];
-        const char *p[2] = {canon, NULL};
+    p[0] = canon;
+    p[1] = provider_id;
+    p[2] = pg_array_end(&ids);
+    p[3] = pg_array_end(&dues);
+    p[4] = pg_array_end(&resets);
+    /* The mark is cleared only if nobody re-marked the order since dirty_take (seq unchanged);
+     * a seq deferred by order_save_payload in this transaction is the current one (our write
+     * holds the order's row lock, so nobody else can have re-marked it); one deferred in an
+     * earlier transaction is unknown, so the mark is kept and the next run syncs again. */
+    p[5] = NULL;
+    p[6] = "true";
+    ti = store_taken_find(&s->taken, canon);
+    if (ti >= 0) {
+        int64_t v = s->taken.seqs[ti];
 
-        ti = store_taken_find(&s->taken, canon);
-        if (ti >= 0) {
-            p[1] = i64_text(s->taken.seqs[ti], seq);
-            rc = pg_query(s, "schedule_replace clear",
-                          "DELETE FROM provider_replay_dirty "
-                          "WHERE provider_order_id = $1::uuid AND seq = $2::bigint",
-                          2, p, NULL);
-            if (rc == 0)
-                store_taken_remove(&s->taken, (size_t)ti);
-        } else {
-            rc = pg_query(s, "schedule_replace clear",
-                          "DELETE FROM provider_replay_dirty WHERE provider_order_id = $1::uuid", 1,
-                          p, NULL);
-        }
+        if (v >= 0)
+            p[5] = i64_text(v, seq);
+        else if (!(s->in_tx && (uint64_t)-v == s->tx_gen))
+            p[6] = "false";
     }
-out:
-    PQclear(res);
+    rc = pg_query(s, "schedule_replace", PG_REPLACE_SQL, 7, p, NULL);
+    if (rc == 0 && ti >= 0)
+        store_taken_remove(&s->taken, (size_t)ti);
+    sb_release(&ids);
+    sb_release(&dues);
+    sb_release(&resets);
     free(sorted);
-    return pg_leave(s, own, rc);
+    return rc;
 }
 
 /* One statement: the subquery picks and locks up to `limit` claimable rows in due order,
@@ -719,21 +837,23 @@ static int pg_schedule_claim(struct store *base, const char *owner, int64_t now_
     return 0;
 }
 
-struct settle_op {
-    struct schedule_claim *claim;
-    int sending;
+struct settle_key {
+    const char *po;
+    const char *entry;
 };
 
-static int settle_op_cmp(const void *a, const void *b)
+static int settle_key_cmp(const void *a, const void *b)
 {
-    const struct settle_op *x = a, *y = b;
-    int c = strcmp(x->claim->provider_order_id, y->claim->provider_order_id);
+    const struct settle_key *x = a, *y = b;
+    int c = strcmp(x->po, y->po);
 
-    return c != 0 ? c : strcmp(x->claim->entry_id, y->claim->entry_id);
+    return c != 0 ? c : strcmp(x->entry, y->entry);
 }
 
-/* Both lists are applied in one key order, the order schedule_replace locks in, so that a
- * settle and a concurrent sync of the same order cannot deadlock. */
+/* One statement for both lists: the subquery locks the rows still owned by `owner` in key
+ * order, the order schedule_replace locks in, so that a settle and a concurrent sync of the
+ * same order cannot deadlock; the UPDATE moves them and returns the `sending` rows that
+ * changed. A `sending` claim not returned is not ours any more: lost. */
 static int pg_schedule_settle(struct store *base, const char *owner, struct schedule_claim *sending,
                               size_t nsending, int64_t sending_lease_until_us,
                               const struct schedule_claim *released, size_t nreleased,
@@ -741,49 +861,68 @@ static int pg_schedule_settle(struct store *base, const char *owner, struct sche
 {
     struct pg_store *s = pg_of(base);
     char lease[PG_I64_BUFSZ], nb[PG_I64_BUFSZ];
-    struct settle_op *ops;
-    size_t nops = nsending + nreleased, i;
-    int rc, own;
+    struct sb pos = SB_INIT, ids = SB_INIT, flags = SB_INIT;
+    struct settle_key *got = NULL;
+    const char *p[6];
+    PGresult *res = NULL;
+    size_t i, ngot = 0;
+    int rc;
 
-    if (nops == 0)
+    if (nsending + nreleased == 0)
         return 0;
-    ops = xcalloc(nops, sizeof *ops);
-    for (i = 0; i < nsending; i++)
-        ops[i] = (struct settle_op){&sending[i], 1};
-    for (i = 0; i < nreleased; i++)
-        ops[nsending + i] = (struct settle_op){(struct schedule_claim *)&released[i], 0};
-    qsort(ops, nops, sizeof *ops, settle_op_cmp);
-    i64_text(sending_lease_until_us, lease);
-    if (not_before_us != STORE_NO_TIME)
-        i64_text(not_before_us, nb);
-    rc = pg_enter(s, &own);
-    for (i = 0; rc == 0 && i < nops; i++) {
-        const char *p[4] = {NULL, ops[i].claim->provider_order_id, ops[i].claim->entry_id, owner};
-
-        if (ops[i].sending) {
-            p[0] = lease;
-            PGresult *res = NULL;
-            rc = pg_query(s, "schedule_settle sending",
-                          "UPDATE provider_replay_schedule SET state = 'sending', "
-                          "lease_until_us = $1::bigint WHERE provider_order_id = $2::uuid "
-                          "AND entry_id = $3 AND owner = $4",
-                          4, p, &res);
-            if (rc == 0) {
-                ops[i].claim->lost = strcmp(PQcmdTuples(res), "0") == 0;
-                PQclear(res);
-            }
-        } else {
-            p[0] = not_before_us == STORE_NO_TIME ? NULL : nb;
-            rc = pg_query(s, "schedule_settle release",
-                          "UPDATE provider_replay_schedule SET state = 'pending', owner = NULL, "
-                          "lease_until_us = NULL, not_before_us = $1::bigint "
-                          "WHERE provider_order_id = $2::uuid AND entry_id = $3 AND owner = $4",
-                          4, p, NULL);
-        }
+    for (i = 0; i < nsending; i++) {
+        pg_array_text(&pos, sending[i].provider_order_id);
+        pg_array_text(&ids, sending[i].entry_id);
+        pg_array_word(&flags, "t");
     }
-    rc = pg_leave(s, own, rc);
-    free(ops);
-    return rc;
+    for (i = 0; i < nreleased; i++) {
+        pg_array_text(&pos, released[i].provider_order_id);
+        pg_array_text(&ids, released[i].entry_id);
+        pg_array_word(&flags, "f");
+    }
+    p[0] = pg_array_end(&pos);
+    p[1] = pg_array_end(&ids);
+    p[2] = pg_array_end(&flags);
+    p[3] = i64_text(sending_lease_until_us, lease);
+    p[4] = not_before_us == STORE_NO_TIME ? NULL : i64_text(not_before_us, nb);
+    p[5] = owner;
+    rc = pg_query(s, "schedule_settle",
+                  "UPDATE provider_replay_schedule s SET "
+                  "state = CASE WHEN c.sending THEN 'sending' ELSE 'pending' END, "
+                  "owner = CASE WHEN c.sending THEN s.owner END, "
+                  "lease_until_us = CASE WHEN c.sending THEN $4::bigint END, "
+                  "not_before_us = CASE WHEN c.sending THEN s.not_before_us ELSE $5::bigint END "
+                  "FROM (SELECT s2.provider_order_id, s2.entry_id, k.sending "
+                  "      FROM unnest($1::uuid[], $2::text[], $3::boolean[]) "
+                  "           AS k(po, entry_id, sending) "
+                  "      JOIN provider_replay_schedule s2 ON s2.provider_order_id = k.po "
+                  "           AND s2.entry_id = k.entry_id "
+                  "      WHERE s2.owner = $6 "
+                  "      ORDER BY s2.provider_order_id, s2.entry_id COLLATE \"C\" "
+                  "      FOR UPDATE OF s2) c "
+                  "WHERE s.provider_order_id = c.provider_order_id AND s.entry_id = c.entry_id "
+                  "AND s.owner = $6 "
+                  "RETURNING s.provider_order_id::text, s.entry_id, c.sending",
+                  6, p, &res);
+    sb_release(&pos);
+    sb_release(&ids);
+    sb_release(&flags);
+    if (rc != 0)
+        return rc;
+    got = xcalloc((size_t)PQntuples(res) + 1, sizeof *got);
+    for (i = 0; i < (size_t)PQntuples(res); i++)
+        if (pg_bool(res, (int)i, 2))
+            got[ngot++] =
+                (struct settle_key){PQgetvalue(res, (int)i, 0), PQgetvalue(res, (int)i, 1)};
+    qsort(got, ngot, sizeof *got, settle_key_cmp);
+    for (i = 0; i < nsending; i++) {
+        struct settle_key k = {sending[i].provider_order_id, sending[i].entry_id};
+
+        sending[i].lost = bsearch(&k, got, ngot, sizeof *got, settle_key_cmp) == NULL;
+    }
+    free(got);
+    PQclear(res);
+    return 0;
 }
 
 static int pg_schedule_backlog(struct store *base, int64_t *count, int64_t *next_due_us)
@@ -1105,7 +1244,7 @@ int store_pg_query_value(struct store *base, const char *sql, char **value)
     int rc;
 
     *value = NULL;
-    rc = pg_query(s, "query", sql, 0, NULL, &res);
+    rc = pg_query_ex(s, "query", sql, 0, NULL, &res, 0); /* ad-hoc text: not kept prepared */
     if (rc != 0)
         return rc;
     if (PQntuples(res) > 0 && PQnfields(res) > 0)

@@ -13,11 +13,26 @@
 
 #define PG_I64_BUFSZ 24
 
+/* Statements prepared on the connection, keyed by their SQL text: each distinct text is
+ * parsed once per session ("smplat_N") and then only bound and executed. Open addressing;
+ * when the table is full the statement simply runs unprepared. */
+#define PG_STMT_SLOTS 512
+#define PG_STMT_MAX 384
+
+struct pg_stmt {
+    uint64_t hash;
+    char *sql; /* NULL: empty slot */
+    unsigned id;
+};
+
 struct pg_store {
     struct store base; /* first: a struct store * is a struct pg_store * */
     PGconn *conn;
     int in_tx;
+    uint64_t tx_gen; /* bumped by every BEGIN: which transaction a deferred seq refers to */
     struct store_taken taken;
+    struct pg_stmt stmts[PG_STMT_SLOTS];
+    unsigned nstmts;
     char err[STORE_ERRSZ];
 };
 
