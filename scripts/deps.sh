@@ -8,6 +8,7 @@ pkgs=(
   libcmocka-dev
   postgresql redis-server nginx-light wrk
   python3 python3-pytest python3-redis python3-celery
+  chromium nodejs
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -15,6 +16,8 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
+# The browser tests (tests/ui) need npm; some nodejs builds ship it, Debian's does not.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}" >&2
 SUDO=

@@ -15,6 +15,7 @@
 #include "adapters/http_server/router.h"
 #include "adapters/status/status.h"
 #include "adapters/store/store_open.h"
+#include "app/admin.h"
 #include "app/api_routes.h"
 #include "app/metrics.h"
 #include "app/validate.h"
@@ -35,6 +36,8 @@ static const struct route routes[] = {
     {"GET", P "/automation/status/history", "automation_history", automation_history},
     {"POST", P "/automation/replay/run", "replay_run", automation_replay_run},
     {"POST", P "/automation/alerts/run", "alerts_run", automation_alerts_run},
+    {"GET", "/api/v1/reporting/blueprint-metrics", "blueprint_metrics",
+     reporting_blueprint_metrics},
     {"POST", P "/{provider_id}/orders/{provider_order_id}/refill", "refill", orders_refill},
     {"GET", P "/orders/by-order/{order_id}", "orders_by_order", orders_by_order},
     {"POST", P "/{provider_id}/orders/{provider_order_id}/replay", "replay", orders_replay},
@@ -49,6 +52,14 @@ static const struct route routes[] = {
     {"POST", "/api/v1/orders", "order_create", orders_create},
     {"GET", "/api/v1/orders/{order_id}", "order_get", orders_get},
     {"PATCH", "/api/v1/orders/{order_id}", "order_update", orders_update},
+    /* The admin pages (app/admin.c): not under /api/v1, so not behind the API token. */
+    {"GET", "/admin", "admin_index", admin_index},
+    {"GET", "/admin/orders", "admin_page", admin_page},
+    {"GET", "/admin/fulfillment/providers", "admin_page", admin_page},
+    {"GET", "/admin/fulfillment/providers/{provider_id}", "admin_page", admin_page},
+    {"GET", "/admin/merchandising", "admin_page", admin_page},
+    {"GET", "/admin/reports", "admin_page", admin_page},
+    {"GET", "/admin/assets/{name}", "admin_asset", admin_asset},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

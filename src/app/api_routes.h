@@ -24,6 +24,9 @@ API_HANDLER(automation_history);
 API_HANDLER(automation_replay_run);
 API_HANDLER(automation_alerts_run);
 
+/* api_reporting.c */
+API_HANDLER(reporting_blueprint_metrics);
+
 /* api_catalog.c */
 API_HANDLER(catalog_list_providers);
 API_HANDLER(catalog_platform_contexts);

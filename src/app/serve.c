@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/alerts.h"
 #include "app/api.h"
 #include "base/log.h"
 #include "codec/pyjson.h"
@@ -66,6 +67,38 @@ static void *replay_loop(void *arg)
         json_decref(summary);
     } while (!loop_wait(l, l->interval_seconds));
     log_event(LOG_INFO, "Provider order replay worker stopped", NULL);
+    app_close(&app);
+    return NULL;
+}
+
+/* The in-process alert loop (spec-alerts §10): a pass at once, then every interval. Unlike the
+ * original's loop, each pass is recorded like every other path (DECISIONS 8). */
+static void *alert_loop(void *arg)
+{
+    struct loop *l = arg;
+    struct app app;
+    if (app_config(&app) != 0 || app_open(&app) != 0) {
+        app_close(&app);
+        log_msgf(LOG_ERROR, "Provider automation alert worker could not start");
+        return NULL;
+    }
+    char fields[64];
+    snprintf(fields, sizeof(fields), "{\"interval_seconds\":%d}", l->interval_seconds);
+    log_event(LOG_INFO, "Provider automation alert worker started", fields);
+    do {
+        json_t *summary = NULL;
+        char *error = NULL;
+        if (task_run_alerts(&app, &summary, &error) != 0) {
+            json_t *f = json_pack("{s:s}", "error", error ? error : "unknown");
+            char *ft = pyjson_dumps(f, PYJSON_COMPACT);
+            log_event(LOG_ERROR, "Provider automation alert iteration failed", ft);
+            free(ft);
+            json_decref(f);
+            free(error);
+        }
+        json_decref(summary);
+    } while (!loop_wait(l, l->interval_seconds));
+    log_event(LOG_INFO, "Provider automation alert worker stopped", NULL);
     app_close(&app);
     return NULL;
 }
@@ -160,6 +193,15 @@ int serve_run(const char *host_arg, int port_arg, int demo)
         replay.limit = app.cfg.replay_worker_limit ? app.cfg.replay_worker_limit : 25;
         replay_running = pthread_create(&replay.thread, NULL, replay_loop, &replay) == 0;
     }
+    struct loop alerts = {0};
+    pthread_mutex_init(&alerts.mu, NULL);
+    pthread_cond_init(&alerts.cv, NULL);
+    int alerts_running = 0;
+    if (app.cfg.alert_worker_enabled) {
+        alerts.interval_seconds =
+            app.cfg.alert_interval_seconds > 0 ? app.cfg.alert_interval_seconds : 900;
+        alerts_running = pthread_create(&alerts.thread, NULL, alert_loop, &alerts) == 0;
+    }
     int sig = 0;
     sigwait(&set, &sig);
     log_msgf(LOG_INFO, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -170,6 +212,13 @@ int serve_run(const char *host_arg, int port_arg, int demo)
         pthread_cond_signal(&replay.cv);
         pthread_mutex_unlock(&replay.mu);
         pthread_join(replay.thread, NULL);
+    }
+    if (alerts_running) {
+        pthread_mutex_lock(&alerts.mu);
+        alerts.stop = 1;
+        pthread_cond_signal(&alerts.cv);
+        pthread_mutex_unlock(&alerts.mu);
+        pthread_join(alerts.thread, NULL);
     }
     api_release(&api);
     app_close(&app);

@@ -10,5 +10,8 @@ int cmd_serve(int argc, char **argv, int demo);
 int cmd_config_example(int argc, char **argv);
 /* argv[0] is "export-runs"; its options follow. */
 int cmd_export_runs(int argc, char **argv);
+/* argv[0] is "worker" / "beat"; options follow (docs/CELERY.md). */
+int cmd_worker(int argc, char **argv);
+int cmd_beat(int argc, char **argv);
 
 #endif

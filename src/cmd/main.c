@@ -21,7 +21,10 @@ static const char usage[] =
     "  alerts                        same as provider-alerts\n"
     "  config-example                print .env.example\n"
     "  export-runs [--format json|csv] [--output FILE] ...\n"
-    "                                export the run history of a running API\n";
+    "                                export the run history of a running API\n"
+    "  worker [-Q q1,q2] [--concurrency N]\n"
+    "                                native Celery worker on CELERY_BROKER_URL\n"
+    "  beat                          publish the periodic Celery tasks\n";
 
 static const char *base_name(const char *path)
 {
@@ -59,6 +62,10 @@ int main(int argc, char **argv)
         return cmd_config_example(argc - 1, argv + 1);
     if (strcmp(cmd, "export-runs") == 0)
         return cmd_export_runs(argc - 1, argv + 1);
+    if (strcmp(cmd, "worker") == 0)
+        return cmd_worker(argc - 1, argv + 1);
+    if (strcmp(cmd, "beat") == 0)
+        return cmd_beat(argc - 1, argv + 1);
     fputs(usage, stderr);
     fprintf(stderr, "smplat: error: unknown command '%s'\n", cmd);
     return EXIT_USAGE;

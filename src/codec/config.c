@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "base/num.h"
 #include "base/sb.h"
+#include "core/crontab.h"
 
 enum var_type { T_BOOL, T_INT, T_DOUBLE, T_STR };
 
@@ -136,6 +137,22 @@ static const struct var vars[] = {
      "Celery result backend (unset: REDIS_URL)"},
     {"CELERY_DEFAULT_QUEUE", T_STR, OFF(celery_default_queue), "smplat-default", 0, 0,
      "Celery default queue"},
+    {"CELERY_RESULT_EXPIRES", T_INT, OFF(celery_result_expires), "86400", 0, NOMAX,
+     "seconds a task result is kept (0: forever)"},
+    {"SMPLAT_BEAT_REPLAY_SCHEDULE", T_STR, OFF(beat_replay_schedule), "*/5 * * * *", 0, 0,
+     "crontab (UTC) of smplat beat's replay batch; 6 fields: seconds first"},
+    {"SMPLAT_BEAT_REPLAY_LIMIT", T_INT, OFF(beat_replay_limit), "50", 1, NOMAX,
+     "limit kwarg of the replay batch smplat beat publishes"},
+    {"SMPLAT_BEAT_ALERTS_SCHEDULE", T_STR, OFF(beat_alerts_schedule), "*/15 * * * *", 0, 0,
+     "crontab (UTC) of smplat beat's alert pass"},
+    {"SMPLAT_WORKER_VISIBILITY_TIMEOUT", T_INT, OFF(worker_visibility_timeout), "3600", 1, NOMAX,
+     "seconds before an unacked message of a dead worker is restored (kombu visibility_timeout)"},
+    {"SMPLAT_WORKER_MAX_DELIVERIES", T_INT, OFF(worker_max_deliveries), "5", 1, NOMAX,
+     "deliveries after which a message is moved to smplat.dead-letter"},
+    {"SMPLAT_WORKER_SHUTDOWN_GRACE_SECONDS", T_INT, OFF(worker_shutdown_grace_seconds), "30", 0,
+     NOMAX, "on SIGTERM, how long running tasks may finish before they are restored"},
+    {"SMPLAT_WORKER_PREFETCH_MULTIPLIER", T_INT, OFF(worker_prefetch_multiplier), "1", 1, 1000,
+     "messages held per worker thread (Celery worker_prefetch_multiplier)"},
     /* Tooling */
     {"SMPLAT_API_BASE_URL", T_STR, OFF(api_base_url), "http://127.0.0.1:8000", 0, 0,
      "API base URL of smplat export-runs"},
@@ -318,6 +335,14 @@ static int validate(struct config *cfg, char **error)
         if (r && *r && strncmp(r, "redis://", 8) != 0 && strncmp(r, "rediss://", 9) != 0 &&
             strncmp(r, "unix://", 7) != 0)
             return bad_value(error, redis_vars[i], r, "redis://host:port/db");
+    }
+    const char *const cron_vars[] = {"SMPLAT_BEAT_REPLAY_SCHEDULE", "SMPLAT_BEAT_ALERTS_SCHEDULE"};
+    const char *const cron_vals[] = {cfg->beat_replay_schedule, cfg->beat_alerts_schedule};
+    for (size_t i = 0; i < 2; i++) {
+        struct crontab ct;
+        char why[160];
+        if (crontab_parse(cron_vals[i], &ct, why, sizeof(why)) != 0)
+            return bad_value(error, cron_vars[i], cron_vals[i], why);
     }
     /* An empty REDIS_URL means unset, like an empty optional string in the
      * original. */

@@ -55,6 +55,15 @@ struct config {
     char *celery_broker_url;
     char *celery_result_backend;
     char *celery_default_queue;
+    /* Native Celery worker and beat (docs/CELERY.md) */
+    char *beat_replay_schedule; /* crontab, 5 or 6 fields */
+    char *beat_alerts_schedule;
+    int beat_replay_limit;
+    int celery_result_expires;
+    int worker_visibility_timeout;
+    int worker_max_deliveries;
+    int worker_shutdown_grace_seconds;
+    int worker_prefetch_multiplier;
     /* HTTP service */
     char *host;
     int port;

@@ -65,6 +65,16 @@ static void dump_string(struct sb *out, const char *str, size_t n, int ascii)
     sb_putc(out, '"');
     size_t i = 0;
     while (i < n) {
+        /* The common case: a run of printable ASCII other than quote and backslash, copied
+         * at once. */
+        size_t run = i;
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7F && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            sb_append(out, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = s[i];
         switch (c) {
         case '"':
@@ -159,9 +169,20 @@ static int dump_value(struct sb *out, const json_t *v, int flags, int depth)
     case JSON_FALSE:
         sb_puts(out, "false");
         return 0;
-    case JSON_INTEGER:
-        sb_printf(out, "%lld", (long long)json_integer_value(v));
+    case JSON_INTEGER: {
+        /* What "%lld" prints, without the cost of printf. */
+        long long iv = (long long)json_integer_value(v);
+        unsigned long long u = iv < 0 ? 0ULL - (unsigned long long)iv : (unsigned long long)iv;
+        char *p = num + sizeof(num);
+        do {
+            *--p = (char)('0' + (int)(u % 10));
+            u /= 10;
+        } while (u);
+        if (iv < 0)
+            *--p = '-';
+        sb_append(out, p, (size_t)(num + sizeof(num) - p));
         return 0;
+    }
     case JSON_REAL:
         sb_append(out, num, pynum_float_json(json_real_value(v), num));
         return 0;

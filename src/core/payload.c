@@ -304,6 +304,8 @@ static void set_if(json_t *obj, const char *key, const char *value)
         json_object_set_new(obj, key, json_string(value));
 }
 
+/* The values copied from entry and extra are shared (reference counted), not deep copies:
+ * every caller serialises the metadata for the timeline and drops it, never editing it. */
 json_t *payload_timeline_metadata(const struct provider_order_rec *o, const json_t *entry,
                                   const json_t *extra)
 {
@@ -321,11 +323,11 @@ json_t *payload_timeline_metadata(const struct provider_order_rec *o, const json
     if (json_is_object(entry)) {
         const json_t *id = json_object_get(entry, "id");
         if (id_truthy(id))
-            json_object_set_new(m, "timelineEntryId", json_deep_copy(id));
+            json_object_set(m, "timelineEntryId", (json_t *)id);
         for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-            const json_t *v = json_object_get(entry, copied[i]);
+            json_t *v = json_object_get(entry, copied[i]);
             if (v && !json_is_null(v))
-                json_object_set_new(m, copied[i], json_deep_copy(v));
+                json_object_set(m, copied[i], v);
         }
     }
     if (json_is_object(extra)) {
@@ -333,7 +335,7 @@ json_t *payload_timeline_metadata(const struct provider_order_rec *o, const json
         json_t *v;
         json_object_foreach ((json_t *)extra, k, v) {
             if (!json_is_null(v))
-                json_object_set_new(m, k, json_deep_copy(v));
+                json_object_set(m, k, v);
         }
     }
     return m;

@@ -35,7 +35,7 @@
 #define MINUTE_US (60LL * 1000000LL)
 #define SYNC_BATCH 200
 #define SYNC_MAX_PER_PASS 20000
-#define RECORD_BATCH 64
+#define RECORD_BATCH 128
 
 static int64_t env_now(struct replay_env *env)
 {
@@ -88,7 +88,9 @@ static void setdefault(json_t *ctx, const char *key, json_t *value)
         json_decref(value);
 }
 
-/* spec-replay §4 step 5: the template context of a replay. */
+/* spec-replay §4 step 5: the template context of a replay. Values taken from the payload and
+ * the amount are shared, not copied: the context is only read (template rendering copies what
+ * it keeps) and dropped before anything edits the payload. */
 static json_t *replay_context(const struct provider_rec *p, const struct provider_order_rec *o,
                               const json_t *payload, const json_t *amount)
 {
@@ -100,7 +102,7 @@ static json_t *replay_context(const struct provider_rec *p, const struct provide
     json_object_set_new(ctx, "serviceAction",
                         o->service_action ? json_string(o->service_action) : json_null());
     if (amount && !json_is_null(amount))
-        setdefault(ctx, "requestedAmount", json_deep_copy(amount));
+        setdefault(ctx, "requestedAmount", json_incref((json_t *)amount));
     if (truthy_str(o->currency))
         setdefault(ctx, "currency", json_string(o->currency));
     if (truthy_str(o->provider_name))
@@ -108,12 +110,12 @@ static json_t *replay_context(const struct provider_rec *p, const struct provide
     if (json_is_object(payload)) {
         const json_t *rules = json_object_get(payload, "serviceRules");
         if (rules && !json_is_null(rules))
-            setdefault(ctx, "serviceRules", json_deep_copy(rules));
+            setdefault(ctx, "serviceRules", json_incref((json_t *)rules));
         const char *k;
         json_t *v;
         json_object_foreach ((json_t *)payload, k, v) {
             if (json_is_string(v) || json_is_number(v) || json_is_boolean(v))
-                setdefault(ctx, k, json_deep_copy(v));
+                setdefault(ctx, k, json_incref(v));
         }
     }
     return ctx;
@@ -476,9 +478,44 @@ static void apply_result(struct replay_env *env, struct work *w, struct provider
     free(msg);
 }
 
-/* Step 5 for a slice of work items sorted by order id: one transaction. */
+/* A wave: the work items whose requests go out together, with copies of their claims for
+ * schedule_settle (which flags the ones that are not ours any more). */
+struct wave {
+    struct work *items;
+    struct schedule_claim *claims;
+    size_t n;
+    long max_timeout_ms;
+};
+
+/* Marks a wave "sending" (step 3) in the open transaction, or in one of its own, and drops
+ * the claims that another runner took after our lease ran out: they are not ours to send. */
+static int settle_wave(struct replay_env *env, struct wave *wv, char **error)
+{
+    const struct store_ops *ops = env->store->ops;
+    if (wv->n == 0)
+        return 0;
+    if (ops->schedule_settle(env->store, env->owner, wv->claims, wv->n,
+                             env_now(env) + (int64_t)wv->max_timeout_ms * 1000 + env->lease_us,
+                             NULL, 0, 0) != 0) {
+        *error = store_error(env, "could not mark replays as sending");
+        return ERR_DB;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < wv->n; k++) {
+        if (wv->claims[k].lost)
+            continue;
+        wv->items[kept] = wv->items[k];
+        wv->claims[kept] = wv->claims[k];
+        kept++;
+    }
+    wv->n = kept;
+    return 0;
+}
+
+/* Step 5 for a slice of work items sorted by order id: one transaction. When settle is not
+ * NULL, that wave is marked "sending" in the same transaction, after the results. */
 static int record_slice(struct replay_env *env, struct work *items, size_t n, int64_t now,
-                        struct replay_summary *sum, char **error)
+                        struct replay_summary *sum, struct wave *settle, char **error)
 {
     const struct store_ops *ops = env->store->ops;
     if (ops->begin(env->store) != 0) {
@@ -519,6 +556,10 @@ static int record_slice(struct replay_env *env, struct work *items, size_t n, in
     }
     if (rc != 0) {
         *error = store_error(env, "could not record replay results");
+        ops->rollback(env->store);
+        return ERR_DB;
+    }
+    if (settle && settle_wave(env, settle, error) != 0) {
         ops->rollback(env->store);
         return ERR_DB;
     }
@@ -606,9 +647,10 @@ static void plan_chunk(struct replay_env *env, struct work *w, size_t n, struct 
 
 /* Records a set of work items (shallow copies; ownership stays with the chunk), sorted by
  * order so that every runner locks orders in the same sequence, in slices of about
- * RECORD_BATCH items that never split one order. */
+ * RECORD_BATCH items that never split one order. settle, when not NULL, is a wave to mark
+ * "sending" in the transaction of the last slice. */
 static int record_items(struct replay_env *env, struct work *items, size_t n,
-                        struct replay_summary *sum, char **error)
+                        struct replay_summary *sum, struct wave *settle, char **error)
 {
     qsort(items, n, sizeof(*items), cmp_work_by_order);
     int64_t done_at = env_now(env);
@@ -619,10 +661,43 @@ static int record_items(struct replay_env *env, struct work *items, size_t n,
         while (i + m < n && strcmp(items[i + m].claim->provider_order_id,
                                    items[i + m - 1].claim->provider_order_id) == 0)
             m++;
-        rc = record_slice(env, items + i, m, done_at, sum, error);
+        rc = record_slice(env, items + i, m, done_at, sum, i + m == n ? settle : NULL, error);
         i += m;
     }
     return rc;
+}
+
+/* Whether one transaction may both record a wave and mark the next one "sending". On SQLite
+ * every write transaction holds the database's single write lock, so no lock order can
+ * deadlock. On PostgreSQL the row locks of a sync (order row, then its index rows) and of
+ * such a transaction (index rows of the next wave, order rows of this one) could cross, so
+ * the mark keeps a transaction of its own there, which locks nothing else. */
+static int settle_with_record(const struct store_ops *ops)
+{
+    return strcmp(ops->name, "sqlite") == 0;
+}
+
+/* Picks the next wave: at most provider_concurrency not yet sent items per provider. */
+static void pick_wave(struct replay_env *env, struct work *w, size_t n, char *done, struct wave *wv)
+{
+    wv->n = 0;
+    wv->max_timeout_ms = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!w[i].send || done[i])
+            continue;
+        int same = 0;
+        for (size_t k = 0; k < wv->n; k++)
+            if (strcmp(wv->items[k].claim->provider_id, w[i].claim->provider_id) == 0)
+                same++;
+        if (same >= env->provider_concurrency)
+            continue;
+        done[i] = 1;
+        wv->items[wv->n] = w[i];
+        wv->claims[wv->n] = *w[i].claim;
+        wv->n++;
+        if (w[i].pr.req.timeout_ms > wv->max_timeout_ms)
+            wv->max_timeout_ms = w[i].pr.req.timeout_ms;
+    }
 }
 
 static int run_chunk(struct replay_env *env, int want, int64_t now, struct replay_summary *sum,
@@ -664,65 +739,56 @@ static int run_chunk(struct replay_env *env, int want, int64_t now, struct repla
     for (size_t i = 0; i < n; i++)
         if (!w[i].send && !w[i].release)
             batch[nb++] = w[i];
-    if (rc == 0 && nb > 0)
-        rc = record_items(env, batch, nb, sum, error);
 
     /* Then waves of at most provider_concurrency requests per provider: each wave is marked
      * "sending" durably before its requests leave (crash safety), sent together, and
-     * recorded. A runner killed mid-wave leaves at most one wave whose outcome is unknown. */
+     * recorded. A runner killed mid-wave leaves at most one wave whose outcome is unknown.
+     * Where it is safe (settle_with_record), the mark of a wave is committed with the
+     * results recorded before it: a kill still leaves at most that one wave unknown. */
+    int fuse = settle_with_record(ops);
     char *done = xcalloc(n, 1);
-    while (rc == 0) {
-        nb = 0;
-        size_t ns = 0;
-        long max_timeout = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!w[i].send || done[i])
-                continue;
-            int same = 0;
-            for (size_t k = 0; k < nb; k++)
-                if (strcmp(batch[k].claim->provider_id, w[i].claim->provider_id) == 0)
-                    same++;
-            if (same >= env->provider_concurrency)
-                continue;
-            done[i] = 1;
-            batch[nb++] = w[i];
-            set[ns++] = claims[i];
-            if (w[i].pr.req.timeout_ms > max_timeout)
-                max_timeout = w[i].pr.req.timeout_ms;
+    struct wave cur = {xcalloc(n, sizeof(struct work)), xcalloc(n, sizeof(struct schedule_claim)),
+                       0, 0};
+    struct wave next = {xcalloc(n, sizeof(struct work)), xcalloc(n, sizeof(struct schedule_claim)),
+                        0, 0};
+    pick_wave(env, w, n, done, &cur);
+    size_t picked = cur.n;
+    if (rc == 0 && nb > 0)
+        rc = record_items(env, batch, nb, sum, fuse && cur.n > 0 ? &cur : NULL, error);
+    if (rc == 0 && !(fuse && nb > 0))
+        rc = settle_wave(env, &cur, error);
+    while (rc == 0 && picked > 0) {
+        if (cur.n > 0) {
+            struct http_request *reqs = xcalloc(cur.n, sizeof(*reqs));
+            struct http_response *resps = xcalloc(cur.n, sizeof(*resps));
+            for (size_t k = 0; k < cur.n; k++)
+                reqs[k] = cur.items[k].pr.req; /* shallow: w keeps ownership */
+            env->transport->perform(env->transport, reqs, resps, cur.n, env->provider_concurrency);
+            for (size_t k = 0; k < cur.n; k++) {
+                cur.items[k].resp = resps[k];
+                /* hand the response back to its owner so it is released once */
+                for (size_t i = 0; i < n; i++)
+                    if (w[i].claim == cur.items[k].claim)
+                        w[i].resp = resps[k];
+            }
+            free(reqs);
+            free(resps);
         }
-        if (nb == 0)
-            break;
-        if (ops->schedule_settle(env->store, env->owner, set, ns,
-                                 env_now(env) + (int64_t)max_timeout * 1000 + env->lease_us, NULL,
-                                 0, 0) != 0) {
-            *error = store_error(env, "could not mark replays as sending");
-            rc = ERR_DB;
-            break;
-        }
-        /* A claim whose lease ran out and that another runner took is not ours to send. */
-        size_t kept = 0;
-        for (size_t k = 0; k < nb; k++)
-            if (!set[k].lost)
-                batch[kept++] = batch[k];
-        nb = kept;
-        if (nb == 0)
-            continue;
-        struct http_request *reqs = xcalloc(nb, sizeof(*reqs));
-        struct http_response *resps = xcalloc(nb, sizeof(*resps));
-        for (size_t k = 0; k < nb; k++)
-            reqs[k] = batch[k].pr.req; /* shallow: w keeps ownership */
-        env->transport->perform(env->transport, reqs, resps, nb, env->provider_concurrency);
-        for (size_t k = 0; k < nb; k++) {
-            batch[k].resp = resps[k];
-            /* hand the response back to its owner so it is released once */
-            for (size_t i = 0; i < n; i++)
-                if (w[i].claim == batch[k].claim)
-                    w[i].resp = resps[k];
-        }
-        free(reqs);
-        free(resps);
-        rc = record_items(env, batch, nb, sum, error);
+        pick_wave(env, w, n, done, &next);
+        picked = next.n;
+        int fused = fuse && cur.n > 0 && next.n > 0;
+        if (cur.n > 0)
+            rc = record_items(env, cur.items, cur.n, sum, fused ? &next : NULL, error);
+        if (rc == 0 && !fused)
+            rc = settle_wave(env, &next, error);
+        struct wave t = cur;
+        cur = next;
+        next = t;
     }
+    free(cur.items);
+    free(cur.claims);
+    free(next.items);
+    free(next.claims);
     free(done);
     free(batch);
     free(set);

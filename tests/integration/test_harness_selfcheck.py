@@ -148,19 +148,17 @@ def test_mock_provider_slow_path_does_not_block_others(mock_provider):
     assert len(errors) == 1  # the client gave up before the slow answer
 
 
-def test_mock_provider_sequence_and_keepalive_throughput(mock_provider):
+def test_mock_provider_sequence_and_keepalive(mock_provider):
     mock_provider.on("/flaky", Sequence([500, Status(429, retry_after=1), {"ok": 1}]))
     assert [request(mock_provider.url_for("/flaky"))[0] for _ in range(4)] == [500, 429, 200, 200]
     c = http.client.HTTPConnection("127.0.0.1", mock_provider.port, timeout=10)
-    t0 = time.monotonic()
     for _ in range(1000):
         c.request("POST", "/bulk", body=b'{"n": 1}', headers={"Content-Type": "application/json"})
         r = c.getresponse()
         r.read()
         assert r.status == 200
     c.close()
-    assert mock_provider.count("/bulk") == 1000
-    assert time.monotonic() - t0 < 10
+    assert mock_provider.count("/bulk") == 1000  # one keep-alive connection served them all
 
 
 # --- sinks ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "adapters/store/store_internal.h"
 #include "adapters/store/store_open.h"
 #include "base/error.h"
 #include "base/sb.h"
@@ -83,6 +84,16 @@ static void assert_query(struct store *s, const char *want, const char *sql)
     if (strcmp(got, want) != 0)
         fail_msg("query %s: got \"%s\", want \"%s\"", sql, got, want);
     free(got);
+}
+
+/* The number of migrations this build embeds for s's backend, as text. */
+static const char *migration_count(struct store *s)
+{
+    static char buf[24];
+    size_t n = strcmp(s->ops->name, "sqlite") == 0 ? store_migrations_sqlite_count
+                                                   : store_migrations_pg_count;
+    snprintf(buf, sizeof(buf), "%zu", n);
+    return buf;
 }
 
 static struct store *open_or_die(const char *url)
@@ -193,7 +204,7 @@ static void test_migrate(void **state)
     (void)state;
     ok(g_s, g_s->ops->migrate(g_s), "migrate");
     ok(g_s, g_s->ops->migrate(g_s), "migrate again");
-    assert_query(g_s, "4", "SELECT COUNT(*) FROM schema_migrations");
+    assert_query(g_s, migration_count(g_s), "SELECT COUNT(*) FROM schema_migrations");
     assert_query(g_s, "2", "SELECT COUNT(*) FROM fulfillment_services WHERE provider_id = 'xyz'");
     ok(g_s, g_s->ops->provider_get(g_s, "xyz", &p), "provider_get xyz");
     assert_string_equal(p.id, "xyz");
@@ -227,7 +238,7 @@ static void test_migration_backfill(void **state)
                  "version = 2");
     assert_false(dirty_contains(g_s, po));
     ok(g_s, g_s->ops->migrate(g_s), "migrate (re-apply 2)");
-    assert_query(g_s, "4", "SELECT COUNT(*) FROM schema_migrations");
+    assert_query(g_s, migration_count(g_s), "SELECT COUNT(*) FROM schema_migrations");
     assert_true(dirty_contains(g_s, po));
     /* the trigger is back */
     exec_ok(g_s, "DELETE FROM provider_replay_dirty");

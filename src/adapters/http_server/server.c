@@ -82,6 +82,16 @@ size_t http_req_query_all(const struct http_req *r, const char *name, const char
     return q.n;
 }
 
+int http_reply_add_header(struct http_reply *rep, const char *name, const char *value)
+{
+    if (rep->nheaders >= HTTP_REPLY_MAX_HEADERS)
+        return -1;
+    rep->headers[rep->nheaders].name = name;
+    rep->headers[rep->nheaders].value = value;
+    rep->nheaders++;
+    return 0;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rep)
 {
     struct MHD_Response *resp =
@@ -94,6 +104,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rep
                             rep->content_type ? rep->content_type : "application/json");
     if (rep->extra_header_name && rep->extra_header_value)
         MHD_add_response_header(resp, rep->extra_header_name, rep->extra_header_value);
+    for (size_t i = 0; i < rep->nheaders && i < HTTP_REPLY_MAX_HEADERS; i++)
+        if (rep->headers[i].name && rep->headers[i].value)
+            MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #define HTTP_SERVER_MAX_BODY (1024 * 1024)
+/* Extra response headers a reply may carry beside Content-Type (see http_reply_add_header). */
+#define HTTP_REPLY_MAX_HEADERS 8
 
 struct http_server;
 struct http_req;
@@ -21,7 +23,19 @@ struct http_reply {
     size_t body_len;
     const char *extra_header_name;  /* borrowed, optional (e.g. "Allow") */
     const char *extra_header_value; /* borrowed, optional */
+    /* More headers (Cache-Control, ETag, Content-Security-Policy...): names and values are
+     * borrowed and must outlive the handler call (static strings). A zeroed reply has none,
+     * so code that only knows extra_header_* keeps working. */
+    struct http_reply_header {
+        const char *name;
+        const char *value;
+    } headers[HTTP_REPLY_MAX_HEADERS];
+    size_t nheaders;
 };
+
+/* Appends a borrowed header to the reply; 0, or -1 when HTTP_REPLY_MAX_HEADERS are already
+ * set (the header is then dropped). */
+int http_reply_add_header(struct http_reply *rep, const char *name, const char *value);
 
 /* Called from a pool thread for each complete request; must fill rep. */
 struct http_handler {

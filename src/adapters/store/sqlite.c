@@ -27,6 +27,16 @@
 /* How long a connection waits for a lock (the busy timeout), and BEGIN IMMEDIATE retries. */
 #define SQ_BUSY_MS 10000
 
+/* WAL pages after which a commit checkpoints (SQLite's default is 1000). A replay pass
+ * rewrites the same index and table pages commit after commit; a longer WAL copies each
+ * of them back into the database once per checkpoint instead of many times, and fsyncs
+ * less often. Durability is unchanged: a commit is in the WAL either way. */
+#define SQ_WAL_AUTOCHECKPOINT "8000"
+/* Page cache per connection, in KiB when negative (SQLite's default is 2 MiB): a pass reads
+ * each provider order three times (sync, plan, record), and a cache that holds them saves
+ * re-reading the pages from the file. */
+#define SQ_CACHE_SIZE "-8192"
+
 enum sq_stmt {
     SQ_PROVIDER_GET,
     SQ_ORDER_GET,
@@ -1248,7 +1258,9 @@ int store_sqlite_query_value(struct store *base, const char *sql, char **value)
 
 /* Opens the file and sets the per-connection pragmas. journal_mode=WAL persists in the file
  * and lets readers run beside the writer; synchronous=NORMAL is durable across application
- * crashes in WAL mode (a power loss may drop the last commits, never corrupt). */
+ * crashes in WAL mode (a power loss may drop the last commits, never corrupt); the checkpoint
+ * interval and the page cache are sized for the replay pass (SQ_WAL_AUTOCHECKPOINT,
+ * SQ_CACHE_SIZE). */
 struct store *store_sqlite_open(const char *path, char **error)
 {
     struct sq_store *s = xcalloc(1, sizeof *s);
@@ -1271,7 +1283,9 @@ struct store *store_sqlite_open(const char *path, char **error)
     sqlite3_busy_handler(s->db, sq_busy, s);
     sqlite3_extended_result_codes(s->db, 1);
     r = sqlite3_exec(s->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA wal_autocheckpoint=" SQ_WAL_AUTOCHECKPOINT "; "
+                     "PRAGMA cache_size=" SQ_CACHE_SIZE ";",
                      NULL, NULL, &msg);
     if (r != SQLITE_OK) {
         if (error != NULL) {

@@ -1,0 +1,138 @@
+"""Browser tests of the admin pages: starts `smplat serve` on a seeded SQLite database (and a
+second one with SMPLAT_API_TOKEN set), then runs tests/ui/admin-ui.test.mjs, which drives the
+Debian Chromium headless through playwright-core and writes screenshots of every page under
+build/screenshots/. The node script's output is shown when it fails.
+
+Needs /usr/bin/chromium (Debian `chromium`, installed by scripts/deps.sh) and node/npm; the
+npm package is installed into tests/ui/node_modules (gitignored) from the lock file."""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+from harness import Json, db_exec
+from replay_seed import q
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+UI_DIR = REPO / "tests" / "ui"
+CHROMIUM = os.environ.get("SMPLAT_CHROMIUM", "/usr/bin/chromium")
+SECRET = "sk-live-ui-secret-4242"
+
+
+def _npm_install():
+    """Installs playwright-core from the lock file once (npm ci; npm install when ci fails,
+    e.g. an older npm). Returns an error text or None."""
+    marker = UI_DIR / "node_modules" / "playwright-core" / "package.json"
+    if marker.exists():
+        return None
+    npm = shutil.which("npm")
+    if not npm:
+        return "npm not found"
+    for cmd in ([npm, "ci", "--no-audit", "--no-fund"], [npm, "install", "--no-audit", "--no-fund"]):
+        r = subprocess.run(cmd, cwd=UI_DIR, capture_output=True, text=True, timeout=300)
+        if r.returncode == 0 and marker.exists():
+            return None
+    return f"npm failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+
+
+def _seed(url, provider_url):
+    """Two providers, each with one order whose provider order has scheduled/executed
+    replays; alpha has guardrails (a margin warning), endpoints on the mock provider and an
+    API key that must never appear on a page."""
+    alpha_meta = {
+        "automation": {
+            "apiKey": SECRET,
+            "endpoints": {
+                "order": {"method": "POST", "url": provider_url + "/order",
+                          "headers": {"X-Api-Key": "{{apiKey}}"},
+                          "payload": {"service": "{{serviceId}}", "amount": "{{requestedAmount}}"},
+                          "response": {"providerOrderIdPath": "order"}, "timeoutSeconds": 3},
+                "refill": {"method": "POST", "url": provider_url + "/refill",
+                           "payload": {"order": "{{providerOrderId}}"}, "timeoutSeconds": 3},
+                "balance": {"method": "GET", "url": provider_url + "/balance", "timeoutSeconds": 3},
+            },
+        }
+    }
+    seed = {"providers": {}, "orders": {}}
+    sql = []
+    for pid, name, meta, preset in (("ui-alpha", "Alpha Panel", alpha_meta, "preset-growth"),
+                                    ("ui-beta", "Beta Network", {}, "preset-other")):
+        sql.append("INSERT INTO fulfillment_providers (id, name, description, metadata_json, status, "
+                   f"health_status, allowed_regions) VALUES ({q(pid)}, {q(name)}, 'seeded', {q(meta)}, "
+                   f"'active', 'healthy', {q(['eu'])});")
+        sql.append("INSERT INTO fulfillment_services (id, provider_id, name, action, category, "
+                   f"default_currency, status, health_status) VALUES ({q(pid + '-svc')}, {q(pid)}, "
+                   f"'Followers', 'followers', 'followers', 'EUR', 'active', 'healthy');")
+        order_id, item_id, po_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+        payload = {
+            "orderId": order_id, "providerOrderId": "R-" + pid,
+            "serviceRules": [{"id": "rule-eu", "label": "EU audience", "priority": 1}],
+            "scheduledReplays": [{"id": str(uuid.uuid4()), "requestedAmount": 10.0, "currency": "EUR",
+                                  "scheduledFor": "2099-01-01T00:00:00+00:00", "status": "scheduled"}],
+            "replays": [],
+            "guardrails": {"minimumMarginPercent": 10, "warningMarginPercent": 40},
+            "providerCostAmount": 8.0,
+        }
+        sql.append("INSERT INTO orders (id, order_number, status, source, currency, subtotal, tax, total) "
+                   f"VALUES ({q(order_id)}, {q('UI-' + pid)}, 'processing', 'checkout', 'EUR', 12, 0, 12);")
+        sql.append("INSERT INTO order_items (id, order_id, product_title, quantity, unit_price, total_price, "
+                   f"selected_options) VALUES ({q(item_id)}, {q(order_id)}, 'Growth', 1, 12, 12, "
+                   f"{q({'presetId': preset, 'presetLabel': preset.title()})});")
+        sql.append("INSERT INTO fulfillment_provider_orders (id, order_id, order_item_id, provider_id, "
+                   "provider_name, service_id, service_action, amount, currency, payload) VALUES ("
+                   f"{q(po_id)}, {q(order_id)}, {q(item_id)}, {q(pid)}, {q(name)}, {q(pid + '-svc')}, "
+                   f"'followers', 12.0, 'EUR', {q(payload)});")
+        seed["providers"][pid] = {"providerOrderId": po_id, "orderId": order_id, "preset": preset}
+    db_exec(url, "\n".join(sql))
+    return seed
+
+
+@pytest.mark.slow
+def test_admin_pages_in_chromium(sqlite_db, run_cli, service, mock_provider, tmp_path):
+    if not os.access(CHROMIUM, os.X_OK) or not shutil.which("node"):
+        pytest.fail(f"{CHROMIUM} or node missing: run scripts/deps.sh", pytrace=False)
+    err = _npm_install()
+    if err:
+        pytest.fail(err, pytrace=False)
+    mock_provider.on("/order", Json({"order": "R-77", "status": "ok"}))
+    mock_provider.on("/refill", Json({"refill": "F-1", "status": "ok"}))
+    mock_provider.on("/balance", Json({"balance": "123.45", "currency": "usd"}))
+
+    run_cli(["smplat", "migrate"], db_url=sqlite_db).check(0)
+    seed = _seed(sqlite_db, mock_provider.url)
+    env = {"PROVIDER_ALLOW_PRIVATE_NETWORKS": "true"}
+    open_svc = service(["smplat", "serve"], db_url=sqlite_db, env=env)
+
+    token_db = "sqlite:///" + str(tmp_path / "token.db")
+    run_cli(["smplat", "migrate"], db_url=token_db).check(0)
+    token = "ui-token-" + uuid.uuid4().hex[:8]
+    token_svc = service(["smplat", "serve"], db_url=token_db, env={**env, "SMPLAT_API_TOKEN": token})
+
+    shots = REPO / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    child_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "UI_BASE_URL": open_svc.url,
+        "UI_TOKEN_URL": token_svc.url,
+        "UI_TOKEN": token,
+        "UI_SECRET": SECRET,
+        "UI_SEED": json.dumps(seed),
+        "UI_SHOTS": str(shots),
+        "UI_CHROMIUM": CHROMIUM,
+        "UI_TMP": str(tmp_path),
+    }
+    r = subprocess.run(["node", str(UI_DIR / "admin-ui.test.mjs")], cwd=UI_DIR, env=child_env,
+                       capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        pytest.fail(f"browser tests failed (exit {r.returncode}):\n{r.stdout[-12000:]}\n{r.stderr[-6000:]}"
+                    f"\n--- server log ---\n{open_svc.output()[-3000:]}", pytrace=False)
+    assert "0 failed" in r.stdout, r.stdout
+    # The API saw what the buttons did.
+    assert mock_provider.count("/order") >= 1
+    assert mock_provider.count("/refill") >= 1

@@ -1,0 +1,326 @@
+// Browser tests of the admin pages, run by tests/integration/test_ui.py against seeded
+// servers (UI_BASE_URL open, UI_TOKEN_URL with SMPLAT_API_TOKEN = UI_TOKEN). Drives the Debian
+// Chromium headless through playwright-core, writes a screenshot of every page to UI_SHOTS
+// and ends with "N passed, M failed" (exit 1 when M > 0).
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.UI_BASE_URL;
+const TOKEN_URL = process.env.UI_TOKEN_URL;
+const TOKEN = process.env.UI_TOKEN;
+const SECRET = process.env.UI_SECRET;
+const SEED = JSON.parse(process.env.UI_SEED || '{}');
+const SHOTS = process.env.UI_SHOTS || 'build/screenshots';
+const API = '/api/v1/fulfillment/providers';
+const alpha = SEED.providers['ui-alpha'];
+const beta = SEED.providers['ui-beta'];
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function apiGet(url, token) {
+  const res = await fetch(url, { headers: token ? { 'X-API-Key': token } : {} });
+  if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
+  return res.json();
+}
+const alphaOrder = async () => (await apiGet(`${BASE}${API}/ui-alpha/orders`)).find((o) => o.id === alpha.providerOrderId);
+
+const userDir = fs.mkdtempSync(path.join(process.env.UI_TMP || '/tmp', 'chromium-'));
+const context = await chromium.launchPersistentContext(userDir, {
+  executablePath: process.env.UI_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const pageErrors = [];
+async function open(url, { viewport } = {}) {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('pageerror', (e) => pageErrors.push(`${url}: ${e.message}`));
+  page.on('console', (m) => {
+    // Failed API calls are shown on the page (and some are expected); other errors are bugs.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`${url}: console: ${m.text()}`);
+  });
+  page.on('dialog', (d) => d.accept());
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  return page;
+}
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+async function headings(page) {
+  return page.$$eval('h1, h2, h3', (els) => els.map((e) => e.textContent.trim()));
+}
+function expectAll(have, want, where) {
+  for (const w of want) assert(have.includes(w), `${where}: missing heading "${w}" (have: ${have.join(' | ')})`);
+}
+async function noSecret(page, where) {
+  const html = await page.content();
+  const values = await page.$$eval('input, textarea', (els) => els.map((e) => e.value).join('\n'));
+  assert(!html.includes(SECRET) && !values.includes(SECRET), `${where}: the provider API key is visible`);
+}
+
+// ---- pages render their sections ----------------------------------------------------------
+
+test('orders page renders insights, status panel, queue and order detail', async () => {
+  const page = await open(`${BASE}/admin/orders`);
+  expectAll(await headings(page), ['Orders', 'Provider automation insights', 'Cohort load alerts', 'Top providers by guardrail alerts', 'Guardrail vs rule overrides', 'Automation cadence', 'Replay worker', 'Alert worker', 'Order queue', 'Provider automation', 'Order timeline'], '/admin/orders');
+  assert(await page.locator('[data-testid="admin-provider-automation"]').count() === 1, 'provider automation detail missing');
+  assert(await page.locator('.queue-item').count() === 2, 'the queue should list the two seeded orders');
+  assert((await page.locator('[data-testid="replay-ran-at"]').textContent()).includes('No runs recorded'), 'replay worker should have no runs yet');
+  await noSecret(page, '/admin/orders');
+  await shot(page, 'admin-orders');
+  await page.close();
+});
+
+test('provider catalog renders cohorts, status, registration and catalog (masked secrets)', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers`);
+  expectAll(await headings(page), ['Provider catalog', 'Preset-driven provider load', '7-day spike', '30-day cadence', '90-day baseline', 'Provider load alerts', 'Preset risk signals', 'Automation cadence', 'Register new provider', 'Provider wallet', 'Provider orders', 'Services'], '/admin/fulfillment/providers');
+  const ids = await page.$$eval('details.provider', (els) => els.map((e) => e.dataset.providerId));
+  assert(ids.includes('ui-alpha') && ids.includes('ui-beta'), `provider panels: ${ids}`);
+  const card = page.locator(`[data-provider-order-id="${alpha.providerOrderId}"]`);
+  assert((await card.locator('.banner').textContent()).includes('Margin warning'), 'margin warning banner missing');
+  await page.locator('#provider-ui-alpha details.sub > summary', { hasText: 'Provider settings' }).click();
+  const meta = await page.locator('#provider-ui-alpha form[aria-label^="Provider settings"] textarea[name="metadata"]').inputValue();
+  assert(meta.includes('••••') && !meta.includes(SECRET), `metadata should show the API key masked: ${meta}`);
+  await noSecret(page, '/admin/fulfillment/providers');
+  await shot(page, 'admin-fulfillment-providers');
+  await page.close();
+});
+
+test('provider detail route renders one provider', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers/ui-beta?tab=automation`);
+  expectAll(await headings(page), ['Beta Network', 'Provider catalog', 'Guardrail follow-ups', 'Automation cadence'], 'provider detail');
+  assert(await page.locator('details.provider').count() === 1, 'one provider panel expected');
+  await shot(page, 'admin-fulfillment-provider-detail');
+  await page.close();
+});
+
+test('merchandising page renders cohort load alerts and the automation pulse', async () => {
+  const page = await open(`${BASE}/admin/merchandising`);
+  expectAll(await headings(page), ['Merchandising', 'Cohort load alerts', 'Risky presets', 'Provider automation pulse', 'Automation cadence'], '/admin/merchandising');
+  await shot(page, 'admin-merchandising');
+  await page.close();
+});
+
+test('reports page renders the snapshot table, chart and run history', async () => {
+  const page = await open(`${BASE}/admin/reports`);
+  expectAll(await headings(page), ['Reports', 'Provider guardrail snapshot', 'Runs over time', 'Replay + alert history'], '/admin/reports');
+  const rows = await page.locator('#snapshot table tbody tr').allTextContents();
+  assert(rows.some((r) => r.includes('Alpha Panel')) && rows.some((r) => r.includes('Beta Network')), `snapshot rows: ${rows}`);
+  await shot(page, 'admin-reports-empty-history');
+  await page.close();
+});
+
+// ---- actions -------------------------------------------------------------------------------
+
+test('"Run now" runs the replay worker and updates the panel', async () => {
+  const page = await open(`${BASE}/admin/orders`);
+  await page.locator('[data-worker="replay"] button[data-run="replay"]').click();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="replay-ran-at"]').textContent.includes('No runs recorded'), null, { timeout: 15000 });
+  const result = await page.locator('[data-worker="replay"] .result').textContent();
+  assert(result.includes('Run finished'), `run result: ${result}`);
+  assert(await page.locator('[data-worker="replay"] .recent li').count() >= 1, 'recent runs should list the run');
+  // The alert worker answers whatever it answers (a summary, or the API's detail on failure).
+  await page.locator('[data-worker="alerts"] button[data-run="alerts"]').click();
+  await page.waitForFunction(() => document.querySelector('[data-worker="alerts"] .result').textContent.trim() !== '', null, { timeout: 15000 });
+  await shot(page, 'admin-orders-after-run-now');
+  await page.close();
+  const history = await apiGet(`${BASE}${API}/automation/status/history?limit=5`);
+  assert(history.replay.length >= 1, 'the API history should have the run');
+});
+
+test('"Replay provider order" executes a replay, on screen and in the API', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-alpha`);
+  const card = () => page.locator(`[data-provider-order-id="${alpha.providerOrderId}"]`);
+  await card().getByRole('button', { name: 'Replay provider order' }).click();
+  await page.waitForFunction((id) => document.querySelector(`[data-provider-order-id="${id}"] .result`)?.textContent === 'Updated', alpha.providerOrderId, { timeout: 15000 });
+  assert(await card().locator('[data-list="replays"] li[data-status="executed"]').count() === 1, 'replay history should show the executed replay');
+  const po = await alphaOrder();
+  assert(po.replays.length === 1 && po.replays[0].status === 'executed', `API replays: ${JSON.stringify(po.replays)}`);
+  await page.close();
+});
+
+test('"Queue replay" schedules a replay, on screen and in the API', async () => {
+  const before = (await alphaOrder()).scheduledReplays.length;
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-alpha`);
+  const card = () => page.locator(`[data-provider-order-id="${alpha.providerOrderId}"]`);
+  const shown = await card().locator('[data-list="scheduled"] li').count();
+  await card().getByRole('button', { name: 'Queue replay' }).click();
+  await page.waitForFunction(([id, n]) => document.querySelectorAll(`[data-provider-order-id="${id}"] [data-list="scheduled"] li`).length === n + 1, [alpha.providerOrderId, shown], { timeout: 15000 });
+  const po = await alphaOrder();
+  assert(po.scheduledReplays.length === before + 1, `API scheduled replays: ${po.scheduledReplays.length}, before ${before}`);
+  await page.close();
+});
+
+test('"Trigger refill" records a refill, on screen and in the API', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-alpha`);
+  const card = () => page.locator(`[data-provider-order-id="${alpha.providerOrderId}"]`);
+  await card().getByLabel('Timeline note').fill('Customer reported a drop');
+  await card().getByRole('button', { name: 'Trigger refill' }).click();
+  await page.waitForFunction((id) => document.querySelectorAll(`[data-provider-order-id="${id}"] [data-list="refills"] li`).length === 1, alpha.providerOrderId, { timeout: 15000 });
+  const po = await alphaOrder();
+  assert(po.refills.length === 1, `API refills: ${JSON.stringify(po.refills)}`);
+  await shot(page, 'admin-fulfillment-providers-after-actions');
+  await page.close();
+});
+
+test('a failed action shows the API detail', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-beta`);
+  await page.locator('#provider-ui-beta').getByRole('button', { name: 'Refresh balance' }).click();
+  await page.waitForFunction(() => document.querySelector('#provider-ui-beta .wallet .result.error')?.textContent.includes('Balance endpoint is not configured'), null, { timeout: 15000 });
+  await page.close();
+});
+
+test('"Refresh balance" shows the wallet snapshot', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-alpha`);
+  await page.locator('#provider-ui-alpha').getByRole('button', { name: 'Refresh balance' }).click();
+  await page.waitForFunction(() => document.querySelector('#provider-ui-alpha .wallet')?.textContent.includes('123.45'), null, { timeout: 15000 });
+  await page.close();
+});
+
+test('creating a provider with an endpoint JSON works', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers`);
+  await page.locator('#register summary').click();
+  const form = page.locator('#create-provider');
+  await form.getByLabel('Provider ID').fill('ui-gamma');
+  await form.getByLabel('Display name').fill('Gamma Panel');
+  await form.getByLabel('Allowed regions').fill('eu,\nnorth-america');
+  await form.getByLabel('Order endpoint (JSON)').fill('{"method": "POST", "url": "https://gamma.example/api/v2", "payload": {"action": "add"}}');
+  await form.getByRole('button', { name: 'Create provider' }).click();
+  await page.waitForFunction(() => document.querySelector('#create-provider .result')?.textContent === 'Updated', null, { timeout: 15000 });
+  await page.waitForSelector('#provider-ui-gamma');
+  const p = await apiGet(`${BASE}${API}/ui-gamma`);
+  assert(p.metadata.automation.endpoints.order.url === 'https://gamma.example/api/v2', `metadata: ${JSON.stringify(p.metadata)}`);
+  assert(JSON.stringify(p.allowedRegions) === '["eu","north-america"]', `regions: ${JSON.stringify(p.allowedRegions)}`);
+  await page.close();
+});
+
+test('invalid JSON in a form shows the error and sends nothing', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers`);
+  await page.locator('#register summary').click();
+  const form = page.locator('#create-provider');
+  await form.getByLabel('Provider ID').fill('ui-broken');
+  await form.getByLabel('Display name').fill('Broken');
+  await form.getByLabel('Metadata (JSON)').fill('{"automation": ');
+  await form.getByRole('button', { name: 'Create provider' }).click();
+  await page.waitForFunction(() => document.querySelector('#create-provider .result.error')?.textContent.startsWith('metadata:'), null, { timeout: 5000 });
+  await form.getByLabel('Metadata (JSON)').fill('42');
+  await form.getByRole('button', { name: 'Create provider' }).click();
+  await page.waitForFunction(() => document.querySelector('#create-provider .result.error')?.textContent === 'metadata must be a JSON object.', null, { timeout: 5000 });
+  await shot(page, 'admin-fulfillment-providers-invalid-json');
+  const res = await fetch(`${BASE}${API}/ui-broken`);
+  assert(res.status === 404, `the broken provider must not exist (got ${res.status})`);
+  await page.close();
+});
+
+// ---- deep links ----------------------------------------------------------------------------
+
+test('deep-link parameters filter the pages', async () => {
+  let page = await open(`${BASE}/admin/orders?providerId=ui-beta`);
+  let ids = await page.$$eval('.queue-item', (els) => els.map((e) => e.dataset.orderId));
+  assert(ids.length === 1 && ids[0] === beta.orderId, `providerId filter: ${ids}`);
+  assert(await page.locator('[data-testid="order-filter"]').count() === 1, 'filter notice missing');
+  await shot(page, 'admin-orders-filter-provider');
+  await page.close();
+
+  page = await open(`${BASE}/admin/orders?presetId=preset-growth`);
+  ids = await page.$$eval('.queue-item', (els) => els.map((e) => e.dataset.orderId));
+  assert(ids.length === 1 && ids[0] === alpha.orderId, `presetId filter: ${ids}`);
+  await page.close();
+
+  page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-beta`);
+  const panels = await page.$$eval('details.provider', (els) => els.map((e) => e.dataset.providerId));
+  assert(panels.length === 1 && panels[0] === 'ui-beta', `provider filter: ${panels}`);
+  await page.close();
+
+  page = await open(`${BASE}/admin/merchandising?presetId=preset-growth`);
+  assert(await page.locator('[data-testid="preset-filter"]').count() === 1, 'preset notice missing');
+  await page.close();
+});
+
+test('reports show the runs after "Run now"', async () => {
+  const page = await open(`${BASE}/admin/reports`);
+  assert(await page.locator('#run-history li[data-kind="replay"]').count() >= 1, 'run history should list the replay run');
+  assert(await page.locator('.chart svg rect').count() >= 3, 'the chart should have bars');
+  await shot(page, 'admin-reports');
+  await page.close();
+});
+
+test('pages are usable on a phone-sized screen', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-alpha`, { viewport: { width: 390, height: 844 } });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `horizontal overflow of ${overflow}px on a phone`);
+  await shot(page, 'admin-fulfillment-providers-phone');
+  await page.close();
+  const p2 = await open(`${BASE}/admin/orders`, { viewport: { width: 390, height: 844 } });
+  await shot(p2, 'admin-orders-phone');
+  await p2.close();
+});
+
+test('keyboard: Tab reaches the navigation and "Run now" buttons', async () => {
+  const page = await open(`${BASE}/admin/orders`);
+  const seen = [];
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    seen.push(await page.evaluate(() => document.activeElement?.textContent?.trim().slice(0, 40)));
+  }
+  assert(seen.includes('Skip to content') && seen.includes('Orders') && seen.includes('Run now'), `focus order: ${seen.join(' | ')}`);
+  await page.close();
+});
+
+// ---- token ---------------------------------------------------------------------------------
+
+test('a token-protected server prompts for the token once and keeps it in sessionStorage', async () => {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`token: ${e.message}`));
+  await page.goto(`${TOKEN_URL}/admin/reports`);
+  await page.waitForSelector('#token-dialog[open]', { timeout: 15000 });
+  await shot(page, 'admin-token-prompt');
+  await page.fill('#token-input', 'wrong-token');
+  await page.click('#token-form button[type="submit"]');
+  await page.waitForFunction(() => document.getElementById('token-error').textContent.includes('refused'), null, { timeout: 15000 });
+  await page.fill('#token-input', TOKEN);
+  await page.click('#token-form button[type="submit"]');
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  expectAll(await headings(page), ['Reports', 'Provider guardrail snapshot'], 'token reports');
+  const storage = await page.evaluate(() => ({ session: sessionStorage.getItem('smplat.apiToken'), local: localStorage.length, cookie: document.cookie }));
+  assert(storage.session === TOKEN && storage.local === 0 && storage.cookie === '', `storage: ${JSON.stringify(storage)}`);
+  // Another page of the same tab does not ask again.
+  await page.goto(`${TOKEN_URL}/admin/orders`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  assert(!(await page.locator('#token-dialog[open]').count()), 'the token was asked twice');
+  await page.close();
+});
+
+// ---- run ---------------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+for (const t of tests) {
+  const t0 = Date.now();
+  try {
+    await t.fn();
+    passed += 1;
+    console.log(`ok - ${t.name} (${Date.now() - t0} ms)`);
+  } catch (err) {
+    failed += 1;
+    console.log(`not ok - ${t.name}\n  ${String(err.stack || err).split('\n').slice(0, 4).join('\n  ')}`);
+  }
+}
+if (pageErrors.length) {
+  failed += 1;
+  console.log(`not ok - no script errors on the pages\n  ${pageErrors.slice(0, 10).join('\n  ')}`);
+} else {
+  passed += 1;
+  console.log('ok - no script errors on the pages');
+}
+await context.close();
+fs.rmSync(userDir, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

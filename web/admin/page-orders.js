@@ -1,0 +1,188 @@
+// /admin/orders (spec §9.6): provider automation insights, cohort load alerts, the automation
+// status panel, an order queue built from provider orders (filtered by ?providerId= and
+// ?presetId=, DECISIONS 18) and the selected order's provider automation and timeline.
+import { api, settle, PROVIDERS } from './api.js';
+import { h, section, empty, errorLine, chip, stat, isObj, fmtTime, int, params, fill, add } from './dom.js';
+import { automationStatusPanel } from './status-panel.js';
+import { providerOrderCard, summarizeTelemetry, telemetryPanel } from './order-card.js';
+import { loadBlueprint, loadAlerts, loadAlertList, blueprintProblem } from './cohort.js';
+
+const MAX_PROVIDERS = 25; // provider order lists read to build the queue
+const MAX_ORDERS = 50;
+
+const EVENT_LABELS = {
+  replay_scheduled: 'Automation replay scheduled',
+  replay_executed: 'Automation replay executed',
+  refill_requested: 'Refill requested',
+  refill_completed: 'Refill completed',
+  automation_alert: 'Automation alert',
+  state_change: 'Status changed',
+  note: 'Note',
+  refund_requested: 'Refund requested',
+  refund_completed: 'Refund completed',
+};
+
+function presetOf(order) {
+  for (const item of Array.isArray(order?.items) ? order.items : []) {
+    const so = isObj(item.selectedOptions) ? item.selectedOptions : null;
+    const id = so ? so.presetId || so.preset_id : null;
+    if (id !== undefined && id !== null && id !== '') return { id: String(id), label: so.presetLabel || so.preset_label || null };
+  }
+  return null;
+}
+
+function insightsSection(snapshot, bp, highlight) {
+  const agg = snapshot.aggregated || {};
+  const providers = Array.isArray(snapshot.providers) ? snapshot.providers : [];
+  const risk = (t) => 2 * (t?.guardrails?.fail || 0) + (t?.guardrails?.warn || 0);
+  const top = providers.filter((p) => risk(p.telemetry) > 0).sort((a, b) => risk(b.telemetry) - risk(a.telemetry)).slice(0, 4);
+  const services = [];
+  for (const p of providers) {
+    const t = p.telemetry || {};
+    const keys = new Set([...Object.keys(t.guardrailHitsByService || {}), ...Object.keys(t.ruleOverridesByService || {})]);
+    for (const k of keys) {
+      const g = t.guardrailHitsByService?.[k] || { fail: 0, warn: 0 };
+      const o = t.ruleOverridesByService?.[k] || { totalOverrides: 0, rules: {} };
+      const topRule = Object.values(o.rules || {}).sort((a, b) => b.count - a.count)[0];
+      services.push({ provider: p.name ?? p.id, service: k, fail: g.fail || 0, warn: g.warn || 0, incidents: 2 * (g.fail || 0) + (g.warn || 0), overrides: o.totalOverrides || 0, topRule });
+    }
+  }
+  services.sort((a, b) => b.incidents - a.incidents || b.overrides - a.overrides);
+  return section('insights', 'Automation', 'Provider automation insights', 'Replay cadence, pending scheduled runs, and guardrail posture aggregated across the provider catalog.',
+    h('div', { class: 'grid stats' }, stat('Provider orders', int(agg.totalOrders)), stat('Replays executed', int(agg.replays?.executed)), stat('Replays failed', int(agg.replays?.failed)), stat('Scheduled pending', int(agg.replays?.scheduled))),
+    h('div', { class: 'chips' }, chip(`Breached: ${agg.guardrails?.fail ?? 0}`, 'bad'), chip(`Warning: ${agg.guardrails?.warn ?? 0}`, 'warn'), chip(`Healthy: ${agg.guardrails?.pass ?? 0}`, 'good')),
+    h('div', { class: 'grid two' },
+      h('div', { class: 'tile', id: 'cohort-load-alerts' }, h('h3', { text: 'Cohort load alerts' }), blueprintProblem(bp),
+        loadAlertList(loadAlerts(bp), 'No presets are overloading a single provider in the latest cohorts.', highlight)),
+      h('div', { class: 'tile' }, h('h3', { text: 'Top providers by guardrail alerts' }),
+        top.length ? h('ul', { class: 'plain' }, top.map((p) => h('li', { class: 'entry' }, h('div', { class: 'row spread' }, h('strong', { text: p.name ?? p.id }), h('span', { class: 'small', text: `${int(p.telemetry.totalOrders)} orders` })),
+          h('p', { class: 'muted small', text: `${p.telemetry.guardrails.fail} breaches · ${p.telemetry.guardrails.warn} warnings · ${p.telemetry.replays.failed} failed replays` }))))
+          : empty('No guardrail alerts across providers.'))),
+    h('div', {}, h('h3', { text: 'Guardrail vs rule overrides' }), h('p', { class: 'muted small', text: 'Spot services where breaches outpace automation overrides.' }),
+      services.length ? h('div', { class: 'grid cards' }, services.slice(0, 4).map((s) => {
+        const attention = s.incidents > s.overrides && s.incidents > 0;
+        return h('div', { class: `mini ${attention ? 'attention' : ''}`.trim() },
+          h('div', { class: 'row spread' }, h('strong', { text: s.provider }), attention ? chip('Attention', 'bad') : null),
+          h('p', { class: 'muted small mono', text: s.service }),
+          h('p', { class: 'small', text: `Guardrail hits ${s.fail + s.warn} (${s.fail} fail · ${s.warn} warn)` }),
+          h('p', { class: 'small', text: `Rule overrides ${s.overrides} · ${s.topRule ? `Top: ${s.topRule.label ?? s.topRule.id}` : s.overrides ? 'Recorded' : 'None recorded'}` }),
+          attention ? h('p', { class: 'small bad-text', text: 'Breaches exceed overrides — adjust guardrails or replay cadence.' }) : null);
+      })) : empty('No guardrail evaluations or rule overrides recorded.')));
+}
+
+function timeline(events) {
+  if (!events.length) return empty('No timeline events recorded for this order.');
+  return h('ol', { class: 'timeline' }, events.map((e) => {
+    const m = isObj(e.metadata) ? e.metadata : {};
+    const auto = ['replay_scheduled', 'replay_executed', 'refill_requested', 'refill_completed', 'automation_alert'].includes(e.eventType) || e.actorType === 'automation';
+    const lines = [
+      m.status ? `Status: ${m.status}` : null,
+      m.scheduledFor ? `Scheduled for: ${fmtTime(m.scheduledFor) || m.scheduledFor}` : null,
+      m.performedAt ? `Performed: ${fmtTime(m.performedAt) || m.performedAt}` : null,
+      m.trigger ? `Source: ${String(m.trigger).replaceAll('_', ' ')}` : null,
+      `Actor: ${e.actorLabel ?? e.actorType ?? 'system'}`,
+    ].filter(Boolean);
+    return h('li', { class: 'event', 'data-event-type': e.eventType },
+      h('div', { class: 'row spread' }, h('strong', { text: EVENT_LABELS[e.eventType] || e.eventType }), auto ? chip('Automation', 'tag') : null),
+      h('p', { class: 'muted small', text: fmtTime(e.createdAt) || '' }),
+      e.notes ? h('p', { class: 'small', text: e.notes }) : null,
+      e.fromStatus || e.toStatus ? h('p', { class: 'small', text: `${e.fromStatus ?? '—'} → ${e.toStatus ?? '—'}` }) : null,
+      h('p', { class: 'small muted', text: lines.join(' · ') }));
+  }));
+}
+
+async function orderDetail(orderId) {
+  const body = h('div', {}, h('p', { class: 'muted', text: 'Loading order…' }));
+  const root = h('section', { class: 'card section', id: 'order-detail', 'aria-labelledby': 'order-detail-title' },
+    h('h2', { id: 'order-detail-title', text: `Order ${orderId.slice(0, 8)}` }), body);
+  const reload = async (order) => {
+    const list = await api(`${PROVIDERS}/orders/by-order/${encodeURIComponent(orderId)}`);
+    return (list || []).find((o) => o.id === order.id) || null;
+  };
+  const [pos, events, order] = await settle([
+    api(`${PROVIDERS}/orders/by-order/${encodeURIComponent(orderId)}`),
+    api(`/api/v1/orders/${encodeURIComponent(orderId)}/state-events`),
+    api(`/api/v1/orders/${encodeURIComponent(orderId)}`),
+  ]);
+  if (order.ok && order.value) root.querySelector('h2').textContent = `Order ${order.value.orderNumber ?? orderId.slice(0, 8)} · ${order.value.status ?? ''}`;
+  const list = pos.ok && Array.isArray(pos.value) ? pos.value : [];
+  let automation;
+  if (!pos.ok) automation = errorLine(`Provider orders unavailable: ${pos.error.message}`);
+  else if (!list.length) automation = empty('This order has no provider orders.');
+  else {
+    const t = summarizeTelemetry(list);
+    const actions = Object.fromEntries(list.map((o) => [o.serviceId || o.providerId || 'unknown', o.serviceAction]));
+    automation = h('div', { 'data-testid': 'admin-provider-automation' },
+      h('h3', { text: 'Provider automation' }),
+      h('div', { class: 'grid stats' }, stat('Provider orders', t.totalOrders), stat('Replays executed', t.replays.executed), stat('Replays failed', t.replays.failed), stat('Scheduled pending', t.replays.scheduled)),
+      h('div', { class: 'chips' }, chip(`Breached: ${t.guardrails.fail}`, 'bad'), chip(`Warning: ${t.guardrails.warn}`, 'warn'), chip(`Healthy: ${t.guardrails.pass}`, 'good')),
+      h('h4', { text: 'Service-level signals' }),
+      telemetryPanel(t, { serviceLabel: (k) => (actions[k] ? `${k} · ${actions[k]}` : k) }),
+      h('div', { class: 'order-list' }, list.map((o) => providerOrderCard(o, { reload }))));
+  }
+  fill(body, automation,
+    h('h3', { text: 'Order timeline' }),
+    events.ok ? timeline(Array.isArray(events.value) ? events.value : []) : errorLine(`Timeline unavailable: ${events.error.message}`));
+  return root;
+}
+
+export default async function render(main) {
+  const q = params();
+  const presetId = q.get('presetId') || null;
+  const providerId = q.get('providerId') || null;
+  const highlight = { presetId, providerId };
+
+  const [provs, snap, bp] = await Promise.all([
+    settle([api(`${PROVIDERS}/`)]).then((r) => r[0]),
+    settle([api(`${PROVIDERS}/automation/snapshot?limitPerProvider=20`)]).then((r) => r[0]),
+    loadBlueprint(30),
+  ]);
+  const providers = provs.ok && Array.isArray(provs.value) ? provs.value : [];
+  const scope = (providerId ? providers.filter((p) => p.id === providerId) : providers).slice(0, MAX_PROVIDERS);
+  const lists = await settle(scope.map((p) => api(`${PROVIDERS}/${encodeURIComponent(p.id)}/orders?limit=25`)));
+  const byOrder = new Map();
+  lists.forEach((r) => {
+    if (!r.ok) return;
+    for (const po of r.value || []) {
+      if (!po.orderId) continue;
+      const e = byOrder.get(po.orderId) || { orderId: po.orderId, providers: new Set(), count: 0, updatedAt: '' };
+      e.providers.add(po.providerName || po.providerId);
+      e.count += 1;
+      if ((po.updatedAt || '') > e.updatedAt) e.updatedAt = po.updatedAt || '';
+      byOrder.set(po.orderId, e);
+    }
+  });
+  let queue = [...byOrder.values()].sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1)).slice(0, MAX_ORDERS);
+  const details = await settle(queue.map((e) => api(`/api/v1/orders/${encodeURIComponent(e.orderId)}`)));
+  queue.forEach((e, i) => {
+    e.order = details[i].ok ? details[i].value : null;
+    e.preset = presetOf(e.order);
+  });
+  if (presetId) queue = queue.filter((e) => e.preset && e.preset.id === presetId);
+
+  const selectedId = q.get('orderId') || (queue[0] && queue[0].orderId) || null;
+  const link = (orderId) => {
+    const p = new URLSearchParams(q);
+    p.set('orderId', orderId);
+    return `/admin/orders?${p}`;
+  };
+  const filtered = Boolean(presetId || providerId);
+  const queueSection = section('order-queue', 'Orders', 'Order queue', 'Orders with provider automation, newest activity first.',
+    !provs.ok ? errorLine(`Providers unavailable: ${provs.error.message}`) : null,
+    filtered ? h('p', { class: 'notice', 'data-testid': 'order-filter' }, `Filtered by ${[presetId ? `preset ${presetId}` : null, providerId ? `provider ${providerId}` : null].filter(Boolean).join(' and ')}. `, h('a', { href: '/admin/orders', text: 'Clear filters' })) : null,
+    queue.length
+      ? h('ul', { class: 'plain queue' }, queue.map((e) => h('li', { class: `queue-item ${e.orderId === selectedId ? 'selected' : ''}`.trim(), 'data-order-id': e.orderId },
+        h('a', { href: link(e.orderId), 'aria-current': e.orderId === selectedId ? 'true' : null }, h('strong', { text: e.order?.orderNumber ?? e.orderId.slice(0, 8) })),
+        h('span', { class: 'small', text: ` ${e.order?.status ?? ''}` }),
+        h('span', { class: 'muted small', text: ` · ${[...e.providers].join(', ')} · ${e.count} provider order${e.count === 1 ? '' : 's'}${e.preset ? ` · preset ${e.preset.label ?? e.preset.id}` : ''}` }))))
+      : empty(filtered ? 'No orders match these filters.' : 'No orders yet. As soon as customers complete checkout, new orders will appear here.'));
+
+  const statusPanel = automationStatusPanel();
+  fill(main, 
+    h('h1', { text: 'Orders' }),
+    snap.ok ? insightsSection(snap.value || {}, bp, highlight) : errorLine(`Automation snapshot unavailable: ${snap.error.message}`),
+    statusPanel,
+    queueSection);
+  if (selectedId) add(main, await orderDetail(selectedId));
+  await statusPanel.ready;
+}
