@@ -158,4 +158,8 @@ if [ -s "$TMP/nginx/error.log" ] && grep -qv '\[notice\]' "$TMP/nginx/error.log"
 fi
 echo
 "$HERE/http_bench.sh" "$BUILD"
+echo
+"$HERE/ui_bench.sh" "$BUILD"
+echo
+"$HERE/celery_bench.sh" "$BUILD"
 exit 0
