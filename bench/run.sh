@@ -162,4 +162,6 @@ echo
 "$HERE/ui_bench.sh" "$BUILD"
 echo
 "$HERE/celery_bench.sh" "$BUILD"
+echo
+"$HERE/alerts_bench.sh" "$BUILD"
 exit 0
