@@ -259,8 +259,8 @@ void automation_status(void *ctx, const struct http_req *req, const struct route
  * SQLite the rowid range (rows are only appended, and retention deletes the oldest), on
  * PostgreSQL the newest created_at of each run type and the table's insert/delete counters. */
 #define HISTORY_TOKEN_SQLITE                                                                       \
-    "SELECT COALESCE(MIN(rowid), 0) || ':' || COALESCE(MAX(rowid), 0) "                            \
-    "FROM provider_automation_runs"
+    "SELECT COALESCE((SELECT MIN(rowid) FROM provider_automation_runs), 0) || ':' || "             \
+    "COALESCE((SELECT MAX(rowid) FROM provider_automation_runs), 0)"
 #define HISTORY_TOKEN_PG                                                                           \
     "SELECT COALESCE((SELECT MAX(created_at) FROM provider_automation_runs WHERE run_type = "      \
     "'replay')::text, '') || ':' || COALESCE((SELECT MAX(created_at) FROM "                        \
