@@ -239,3 +239,12 @@ def migrated_db(db, run_cli):
     """db with the schema created by `smplat migrate` (which must exit 0)."""
     run_cli(["smplat", "migrate"], db_url=db).check(0)
     return db
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests():
+    """Objects a test leaves behind (Celery results, sockets) are finalised at its end, while
+    the servers they point at still run, not in the middle of a later test."""
+    yield
+    import gc
+    gc.collect()

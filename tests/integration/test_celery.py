@@ -57,6 +57,13 @@ def ping(self):
 def client(url):
     app = celery.Celery("client", broker=url, backend=url)
     app.conf.result_expires = 86400
+    # Results this client leaves behind are released by the garbage collector, which may run
+    # in any thread of the test process, long after this test's Redis has stopped. Without a
+    # bound, each release would retry the dead Redis 20 times, a second apart, inside whatever
+    # thread the collector interrupted (a mock server's handler thread, say).
+    app.conf.result_backend_transport_options = {"retry_policy": {"max_retries": 1,
+                                                                   "interval_max": 0.1}}
+    app.conf.broker_connection_max_retries = 1
     return app
 
 
