@@ -7,6 +7,7 @@
  * schedule.c, placement.c, replay.c); this file validates, translates rows to the original's
  * camelCase JSON, and maps errors to status codes.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -783,7 +784,22 @@ static int already_placed(const json_t *existing, const char *item_id, const cha
  * service, one provider order, placed through the owning provider's order endpoint, unless
  * one already exists for (item, service). A failed placement is recorded in the row's
  * providerResponse; the row is created all the same. Returns how many rows were created. */
+static int place_provider_orders_locked(struct api *api, struct store *s, const json_t *order);
+
+/* Placements of this process run one at a time, so two requests moving the same order to
+ * processing at once cannot both find "no provider order yet" and place twice. (Two server
+ * processes could still race; see docs/ARCHITECTURE.md.) */
+static pthread_mutex_t placement_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static int place_provider_orders(struct api *api, struct store *s, const json_t *order)
+{
+    pthread_mutex_lock(&placement_mu);
+    int created = place_provider_orders_locked(api, s, order);
+    pthread_mutex_unlock(&placement_mu);
+    return created;
+}
+
+static int place_provider_orders_locked(struct api *api, struct store *s, const json_t *order)
 {
     const char *order_id = json_string_value(json_object_get(order, "id"));
     json_t *providers = NULL, *existing = NULL;

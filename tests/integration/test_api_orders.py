@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from harness import Json, Status, db_exec, db_query
+from harness import Delay, Json, Status, db_exec, db_query
 from replay_seed import FUTURE, PAST, q
 
 ENV = {"PROVIDER_ALLOW_PRIVATE_NETWORKS": "true"}
@@ -457,6 +457,26 @@ def test_order_intake_places_provider_orders_once(api, mock_provider):
     # The placed order replays like any other.
     status, entry = api.post(f"{P}/pa/orders/{a['id']}/replay", {})
     assert status == 200 and entry["status"] == "executed"
+
+
+def test_concurrent_moves_to_processing_place_once(api, mock_provider):
+    import threading
+    mock_provider.on("/place", Delay(0.3, then=Json({"order": "C-1"})))
+    db_exec(api.db, provider_sql("pa", "Provider A", {"order": endpoint(mock_provider.url_for("/place"))})
+            + service_sql("svc-a", "pa"))
+    status, order = api.post("/api/v1/orders", intake_body(["svc-a"]))
+    assert status == 201
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        api.call("PATCH", f"/api/v1/orders/{order['id']}", {"status": "processing"})[0]))
+        for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 4
+    assert mock_provider.count("/place") == 1
+    assert len(api.get(f"{P}/orders/by-order/{order['id']}")[1]) == 1
 
 
 def test_order_intake_validation(api):
