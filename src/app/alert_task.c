@@ -651,13 +651,3 @@ int task_run_alerts(struct app *app, json_t **summary, char **error)
     *summary = sum;
     return 0;
 }
-
-int task_alerts_celery(struct app *app, json_t **result, char **error)
-{
-    if (!app->cfg.alert_worker_enabled) {
-        *result = alerts_skipped_result();
-        *error = NULL;
-        return 0;
-    }
-    return task_run_alerts(app, result, error);
-}

@@ -17,11 +17,6 @@
  * not read or write the database; the failure is recorded in the run history. */
 int task_run_alerts(struct app *app, json_t **summary, char **error);
 
-/* The Celery task provider_automation.evaluate_alerts: {"alertsSent": 0, "skipped": true}
- * when PROVIDER_AUTOMATION_ALERT_WORKER_ENABLED is false, else task_run_alerts. Same
- * returns. */
-int task_alerts_celery(struct app *app, json_t **result, char **error);
-
 struct blueprint_query {
     int window_days;    /* 1..365 */
     int option_limit;   /* 1..250 */

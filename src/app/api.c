@@ -77,9 +77,21 @@ struct store *api_store_acquire(struct api *api)
     s = store_open(api->cfg->database_url, &error);
     if (!s) {
         log_msgf(LOG_ERROR, "cannot open DATABASE_URL: %s", error ? error : "unknown error");
+        pthread_mutex_lock(&api->mu);
+        snprintf(api->open_error, sizeof(api->open_error), "%s", error ? error : "unknown error");
+        pthread_mutex_unlock(&api->mu);
         free(error);
     }
     return s;
+}
+
+void api_reply_unavailable(struct api *api, struct http_reply *rep)
+{
+    char detail[sizeof(api->open_error) + 64];
+    pthread_mutex_lock(&api->mu);
+    snprintf(detail, sizeof(detail), "Database unavailable: %s", api->open_error);
+    pthread_mutex_unlock(&api->mu);
+    reply_detail(rep, 503, detail);
 }
 
 void api_store_release(struct api *api, struct store *s)

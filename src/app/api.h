@@ -19,6 +19,7 @@ struct api {
     struct status_store *redis; /* shared, under redis_mu; NULL without REDIS_URL */
     pthread_mutex_t redis_mu;
     unsigned long demo_orders;
+    char open_error[512]; /* why the last store_open failed (under mu); never holds a password */
     /* Rendered history responses by limit, valid while the run history's version token is
      * unchanged (api_automation.c). Under history_mu. */
     pthread_mutex_t history_mu;
@@ -35,6 +36,8 @@ void api_release(struct api *api);
 void api_handler(struct api *api, struct http_handler *h);
 struct store *api_store_acquire(struct api *api);
 void api_store_release(struct api *api, struct store *s);
+/* 503 {"detail": "Database unavailable: <why the connection failed>"}. */
+void api_reply_unavailable(struct api *api, struct http_reply *rep);
 /* {"replay": RunStatus|null, "alerts": RunStatus|null} with the history
  * backfill. */
 json_t *api_status(struct api *api, struct store *s);

@@ -207,7 +207,7 @@ void automation_replay_run(void *ctx, const struct http_req *req, const struct r
     json_decref(errors);
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     struct app app;
@@ -248,7 +248,7 @@ void automation_status(void *ctx, const struct http_req *req, const struct route
     struct api *api = ctx;
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     reply_json(rep, 200, api_status(api, s));
@@ -282,7 +282,7 @@ void automation_history(void *ctx, const struct http_req *req, const struct rout
     json_decref(errors);
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     /* The history only changes when a run is recorded, by this process or any other: a
@@ -339,7 +339,7 @@ void automation_alerts_run(void *ctx, const struct http_req *req, const struct r
     struct api *api = ctx;
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     struct app app;

@@ -704,7 +704,7 @@ static struct store *acquire(struct api *api, struct http_reply *rep)
 {
     struct store *s = api_store_acquire(api);
     if (!s)
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
     return s;
 }
 

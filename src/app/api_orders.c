@@ -355,7 +355,7 @@ API_HANDLER(orders_list_for_provider)
     json_decref(errors);
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     const char *provider_id = route_param(p, "provider_id");
@@ -389,7 +389,7 @@ API_HANDLER(orders_by_order)
     json_decref(errors);
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     json_t *rows = NULL;
@@ -445,7 +445,7 @@ API_HANDLER(orders_refill)
     struct store *s = api_store_acquire(api);
     if (!s) {
         json_decref(body);
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     const char *provider_id = route_param(p, "provider_id");
@@ -520,7 +520,7 @@ API_HANDLER(orders_replay)
     struct store *s = api_store_acquire(api);
     if (!s) {
         json_decref(body);
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     const char *provider_id = route_param(p, "provider_id");
@@ -906,7 +906,7 @@ API_HANDLER(orders_create)
     struct store *s = api_store_acquire(api);
     if (!s) {
         json_decref(body);
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     json_t *row = NULL;
@@ -961,7 +961,7 @@ API_HANDLER(orders_get)
         return;
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     json_t *row = load_order(s, route_param(p, "order_id"), rep);
@@ -998,7 +998,7 @@ API_HANDLER(orders_update)
     struct store *s = api_store_acquire(api);
     if (!s) {
         json_decref(body);
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     const char *to = json_string_value(json_object_get(body, "status"));
@@ -1066,7 +1066,7 @@ API_HANDLER(orders_state_events)
         return;
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     const char *order_id = route_param(p, "order_id");

@@ -30,7 +30,7 @@ void reporting_blueprint_metrics(void *ctx, const struct http_req *req,
     json_decref(errors);
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     struct blueprint_query q = {(int)window, (int)option, (int)add_on, (int)provider, (int)preset};

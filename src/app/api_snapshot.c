@@ -24,7 +24,7 @@ void automation_snapshot(void *ctx, const struct http_req *req, const struct rou
     json_decref(errors);
     struct store *s = api_store_acquire(api);
     if (!s) {
-        reply_detail(rep, 503, "database unavailable");
+        api_reply_unavailable(api, rep);
         return;
     }
     json_t *providers = NULL;

@@ -14,13 +14,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "codec/celery.h"
-
-/* The alert pass (app/alerts.h), a function of the task_run_scheduled shape:
- * app, &summary, &error. Defining CELERY_ALERT_PASS as NULL instead makes the
- * enabled task answer FAILURE "alert worker not available". */
-#define CELERY_ALERT_PASS task_run_alerts
-typedef int (*alert_pass_fn)(struct app *app, json_t **summary, char **error);
-static alert_pass_fn const alert_pass = CELERY_ALERT_PASS;
+#include "core/alerts.h"
 
 /* kwargs a task does not take fail as Python's call would. */
 static int check_kwargs(const char *fn, const json_t *kwargs, const char *const *allowed,
@@ -89,15 +83,11 @@ static int evaluate_alerts(struct app *app, const json_t *args, const json_t *kw
     if (!app->cfg.alert_worker_enabled) {
         log_event(LOG_INFO, "Provider automation alert worker disabled; skipping Celery task.",
                   NULL);
-        *result = json_pack("{s:i,s:b}", "alertsSent", 0, "skipped", 1);
+        *result = alerts_skipped_result();
         return 0;
     }
-    if (!alert_pass) {
-        *exc = celery_exc("RuntimeError", "builtins", "alert worker not available");
-        return ERR_NOT_FOUND;
-    }
     char *error = NULL;
-    if (alert_pass(app, result, &error) != 0) {
+    if (task_run_alerts(app, result, &error) != 0) {
         *exc = celery_exc("RuntimeError", "builtins", error ? error : "alert pass failed");
         free(error);
         return ERR_IO;
