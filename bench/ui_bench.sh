@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Admin UI benchmark: `bench/ui_bench.sh BUILD_DIR` (default build).
 #
-# Time to a fully rendered /admin/fulfillment/providers (body[data-ready]: every section has
-# its data) in headless Debian Chromium with a cold cache, and the bytes transferred, for
+# Time to a fully rendered /admin/fulfillment/providers (the first frame painted after
+# body[data-ready]: every section has its data) in headless Debian Chromium with a cold HTTP
+# cache (a new browser context per load; bench/ui_bench.mjs says how it is measured), and the
+# bytes transferred, for
 #   1. the demo data (`smplat demo`),                 targets: < 500 ms, < 300 KB
 #   2. 200 providers and 20,000 provider orders (bench/ui_seed.py on SQLite).
 # Each figure is the median of BENCH_UI_RUNS (default 5) page loads, printed next to the time
@@ -58,7 +60,7 @@ wait_ready() { # port
 
 measure() { # label url
     local out
-    out=$(cd "$ROOT" && timeout -k 5 "$LIMIT" node "$HERE/ui_bench.mjs" "$2" "$RUNS" "$CHROMIUM" "$TMP" 2>"$TMP/driver.err")
+    out=$(cd "$ROOT" && timeout -k 5 "$LIMIT" node "$HERE/ui_bench.mjs" "$2" "$RUNS" "$CHROMIUM" 2>"$TMP/driver.err")
     if [ -z "$out" ]; then
         echo "$1: no figure (driver failed or ran out of time):"; tail -5 "$TMP/driver.err"
         return
@@ -67,7 +69,8 @@ measure() { # label url
 import json, sys
 label, d = sys.argv[1], json.loads(sys.argv[2])
 kb = d["bytes"] / 1024
-print(f"{label}: {d['medianMs']} ms median (min {d['minMs']} ms) to rendered, {kb:.0f} KB in {d['requests']} requests; "
+print(f"{label}: {d['medianMs']} ms median (min {d['minMs']} ms) to rendered in the page "
+      f"({d['wallMs']} ms wall in the driver), {kb:.0f} KB in {d['requests']} requests; "
       f"API calls alone {d['apiOnlyMs']} ms (page/API ratio {d['ratio']})")
 PYEOF
 }

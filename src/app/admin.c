@@ -101,12 +101,36 @@ void admin_index(void *ctx, const struct http_req *req, const struct route_param
     rep->extra_header_value = "/admin/orders";
 }
 
+/* The page module a path shows (the main.js table of pages, in the same order). */
+static const char *page_shell(const char *path)
+{
+    static const struct {
+        const char *prefix;
+        const char *shell;
+    } pages[] = {
+        {"/admin/orders", "shell-orders.html"},
+        {"/admin/fulfillment/providers", "shell-providers.html"},
+        {"/admin/merchandising", "shell-merchandising.html"},
+        {"/admin/reports", "shell-reports.html"},
+    };
+    for (size_t i = 0; path && i < sizeof pages / sizeof pages[0]; i++) {
+        size_t n = strlen(pages[i].prefix);
+        if (strncmp(path, pages[i].prefix, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return pages[i].shell;
+    }
+    return "index.html";
+}
+
+/* Every page route answers with the page shell; the shell of a known page also preloads the
+ * page's module (scripts/embed-assets.py), falling back to the plain shell. */
 void admin_page(void *ctx, const struct http_req *req, const struct route_params *p,
                 struct http_reply *rep)
 {
     (void)ctx;
     (void)p;
-    const struct admin_asset *a = admin_asset_find("index.html");
+    const struct admin_asset *a = admin_asset_find(page_shell(http_req_path(req)));
+    if (!a)
+        a = admin_asset_find("index.html");
     if (!a) {
         not_found(rep);
         return;

@@ -40,6 +40,21 @@ def _npm_install():
     return f"npm failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
 
 
+# The cost insights of alpha's service (spec-api-ui §9.9): priced per follower with a minimum,
+# a cadence and margin guardrails.
+SERVICE_META = {
+    "costModel": {"kind": "per_unit", "unitAmount": 0.01, "unit": "follower", "minimumUnits": 100,
+                  "currency": "USD"},
+    "cadence": {"batchSize": 500, "defaultDailyQuota": 2000, "fulfillmentWindowHours": 48,
+                "notes": "Drip over two days"},
+    "guardrails": {"minimumMarginPercent": 20, "warningMarginPercent": 35, "minimumMarginAbsolute": 1,
+                   "currency": "USD"},
+    "payloadTemplates": [{"operation": "order", "method": "POST", "path": "/add"},
+                         {"operation": "refill", "method": "POST", "path": "/refill"}],
+    "defaultInputs": {"quantity": 1000},
+}
+
+
 def _seed(url, provider_url):
     """Two providers, each with one order whose provider order has scheduled/executed
     replays; alpha has guardrails (a margin warning), endpoints on the mock provider and an
@@ -66,8 +81,9 @@ def _seed(url, provider_url):
                    f"health_status, allowed_regions) VALUES ({q(pid)}, {q(name)}, 'seeded', {q(meta)}, "
                    f"'active', 'healthy', {q(['eu'])});")
         sql.append("INSERT INTO fulfillment_services (id, provider_id, name, action, category, "
-                   f"default_currency, status, health_status) VALUES ({q(pid + '-svc')}, {q(pid)}, "
-                   f"'Followers', 'followers', 'followers', 'EUR', 'active', 'healthy');")
+                   f"default_currency, status, health_status, metadata_json) VALUES ({q(pid + '-svc')}, "
+                   f"{q(pid)}, 'Followers', 'followers', 'followers', 'EUR', 'active', 'healthy', "
+                   f"{q(SERVICE_META if pid == 'ui-alpha' else {})});")
         order_id, item_id, po_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
         payload = {
             "orderId": order_id, "providerOrderId": "R-" + pid,

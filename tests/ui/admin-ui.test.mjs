@@ -184,6 +184,63 @@ test('"Refresh balance" shows the wallet snapshot', async () => {
   await page.close();
 });
 
+test('a service card shows its cost insights and previews the margin against its guardrails', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-alpha`);
+  const box = page.locator('#provider-ui-alpha [data-service-id="ui-alpha-svc"] [data-testid="service-insights"]');
+  const text = await box.textContent();
+  for (const want of ['Cost structure', '$0.01 per follower · minimum 100 units', 'Batch size 500', '2000 / day', 'Fulfillment window ~48h', 'Drip over two days',
+    'Minimum margin 20.0%', 'Warn below 35.0%', 'Hard floor $1.00', 'Payload templates: order, refill', 'Provider cost: $10.00', 'Enter a customer price to evaluate guardrails.']) {
+    assert(text.includes(want), `insights miss "${want}": ${text}`);
+  }
+  assert(await box.getByLabel('Preview quantity').inputValue() === '1000', 'the preview quantity defaults to defaultInputs.quantity');
+  const preview = box.locator('[data-testid="margin-preview"]');
+  await box.getByLabel('Customer price').fill('20');
+  assert((await preview.textContent()) === '$10.00 margin (50.0%) · Healthy', await preview.textContent());
+  await box.getByLabel('Customer price').fill('14');
+  assert((await preview.textContent()) === '$4.00 margin (28.6%) · Warning', await preview.textContent());
+  await box.getByLabel('Customer price').fill('11');
+  assert((await preview.textContent()) === '$1.00 margin (9.1%) · Below guardrails', await preview.textContent());
+  await box.getByLabel('Preview quantity').fill('10'); // below the minimum: still 100 units
+  assert((await box.textContent()).includes('Provider cost: $1.00'), 'the minimum units apply');
+  // Beta's service has no cost model, cadence or guardrails: no insights block.
+  const page2 = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-beta`);
+  assert(await page2.locator('#provider-ui-beta [data-testid="service-insights"]').count() === 0, 'beta shows no insights');
+  await shot(page, 'admin-fulfillment-providers-service-insights');
+  await page2.close();
+  await page.close();
+});
+
+test('cost models are priced and described as the original did', async () => {
+  const page = await open(`${BASE}/admin/reports`);
+  const r = await page.evaluate(async () => {
+    const m = await import('/admin/assets/service-insights.js');
+    const tiered = { kind: 'tiered', currency: 'USD', tiers: [{ upTo: 1000, unitAmount: 0.02 }, { upTo: 100, unitAmount: 0.05 }, { upTo: null, unitAmount: 0.01 }] };
+    return {
+      flat: m.estimateProviderCost({ kind: 'flat', amount: 3.5 }, 999),
+      perUnit: m.estimateProviderCost({ kind: 'per_unit', unitAmount: 0.5, minimumUnits: 10 }, 4),
+      tiered: m.estimateProviderCost(tiered, 1500),
+      tieredSmall: m.estimateProviderCost(tiered, 50),
+      tieredZero: m.estimateProviderCost(tiered, 0),
+      lastRate: m.estimateProviderCost({ kind: 'tiered', tiers: [{ upTo: 10, unitAmount: 1 }, { upTo: 20, unitAmount: 2 }] }, 25),
+      none: m.estimateProviderCost(null, 5),
+      describeTiered: m.describeCostModel(tiered),
+      describeFlat: m.describeCostModel({ kind: 'flat', amount: 1.2, currency: 'EUR' }),
+      cadence: m.describeCadence({ batchSize: 5, expectedCompletionHours: 12, refillWindowHours: 72 }),
+      guardrails: m.describeGuardrails({ minimumMarginPercent: 12.345, notes: ' keep it ' }),
+    };
+  });
+  assert(r.flat === 3.5 && r.perUnit === 5 && r.none === null, JSON.stringify(r));
+  // 100 at 0.05, 900 at 0.02, 500 at 0.01
+  assert(Math.abs(r.tiered - (5 + 18 + 5)) < 1e-9, `tiered ${r.tiered}`);
+  assert(Math.abs(r.tieredSmall - 2.5) < 1e-9 && r.tieredZero === null, JSON.stringify(r));
+  assert(r.lastRate === 10 + 20 + 10, `the remainder goes to the last band's rate: ${r.lastRate}`);
+  assert(JSON.stringify(r.describeTiered) === JSON.stringify(['Tiered pricing (3 bands)', '≤ 1000: $0.02 per unit', '≤ 100: $0.05 per unit', '≤ ∞: $0.01 per unit']), JSON.stringify(r.describeTiered));
+  assert(JSON.stringify(r.describeFlat) === JSON.stringify(['€1.20 per order']), JSON.stringify(r.describeFlat));
+  assert(JSON.stringify(r.cadence) === JSON.stringify(['Batch size 5', 'Expected completion ~12h', 'Refill buffer 72h']), JSON.stringify(r.cadence));
+  assert(JSON.stringify(r.guardrails) === JSON.stringify(['Minimum margin 12.3%', 'keep it']), JSON.stringify(r.guardrails));
+  await page.close();
+});
+
 test('creating a provider with an endpoint JSON works', async () => {
   const page = await open(`${BASE}/admin/fulfillment/providers`);
   await page.locator('#register summary').click();

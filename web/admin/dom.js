@@ -37,6 +37,24 @@ export function svg(tag, attrs, ...children) {
   return el;
 }
 
+// A <details> whose body is built the first time it opens (or at once when attrs.open): forms
+// and long JSON that most visits never open cost nothing until they are wanted. el.ensure()
+// builds it on demand.
+export function lazyDetails(attrs, summary, build) {
+  const el = h('details', attrs, h('summary', { text: summary }));
+  let built = false;
+  el.ensure = () => {
+    if (built) return;
+    built = true;
+    append(el, [build()]);
+  };
+  el.addEventListener('toggle', () => {
+    if (el.open) el.ensure();
+  });
+  if (el.open) el.ensure();
+  return el;
+}
+
 let uid = 0;
 export function nextId(prefix = 'f') {
   uid += 1;

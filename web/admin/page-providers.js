@@ -2,11 +2,12 @@
 // automation status, provider registration and the provider catalog with wallets, provider
 // orders (refill, replay, schedule), settings and services.
 import { api, settle, PROVIDERS } from './api.js';
-import { h, section, empty, errorLine, chip, isObj, fmtTime, prettyJson, busy, resultLine, showResult, params, fill, add } from './dom.js';
+import { h, section, empty, errorLine, chip, isObj, fmtTime, prettyJson, busy, resultLine, showResult, params, fill, add, lazyDetails } from './dom.js';
 import { automationStatusPanel, collectAutoActions, actionChip } from './status-panel.js';
 import { providerOrderCard, summarizeTelemetry, telemetryPanel } from './order-card.js';
 import { cohortSection, loadBlueprint } from './cohort.js';
 import { providerFields, providerBody, serviceFields, serviceBody } from './forms.js';
+import { serviceInsights } from './service-insights.js';
 
 const ORDER_LIMIT = 25;
 const SHOWN = 8;
@@ -122,86 +123,99 @@ function panelBody(provider, ctx, panel, flash) {
   const orders = ordersBlock(provider);
   panel.reloadOrders = () => orders.load();
 
-  // Settings
-  const settingsLine = resultLine();
-  const save = h('button', { class: 'btn primary', type: 'submit' }, 'Save provider');
-  const settings = h('form', { class: 'form', 'aria-label': `Provider settings for ${provider.name}`, novalidate: true }, h('div', { class: 'fields' }, providerFields(provider)), h('div', { class: 'row' }, save), settingsLine);
-  settings.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const out = await submitForm(settings, save, settingsLine, () => api(`${PROVIDERS}/${pid(provider.id)}`, { method: 'PATCH', body: providerBody(settings, provider) }));
-    if (out.ok) replaceWithFresh('Updated');
-  });
+  // Settings and delete: built when "Provider settings" is first opened.
+  const settingsBlock = () => {
+    const settingsLine = resultLine();
+    const save = h('button', { class: 'btn primary', type: 'submit' }, 'Save provider');
+    const settings = h('form', { class: 'form', 'aria-label': `Provider settings for ${provider.name}`, novalidate: true }, h('div', { class: 'fields' }, providerFields(provider)), h('div', { class: 'row' }, save), settingsLine);
+    settings.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const out = await submitForm(settings, save, settingsLine, () => api(`${PROVIDERS}/${pid(provider.id)}`, { method: 'PATCH', body: providerBody(settings, provider) }));
+      if (out.ok) replaceWithFresh('Updated');
+    });
 
-  const del = h('button', { type: 'button', class: 'btn danger' }, 'Delete provider');
-  const delLine = resultLine();
-  del.addEventListener('click', async () => {
-    if (!window.confirm(`Delete provider ${provider.name} (${provider.id}) and its services?`)) return;
-    const out = await submitForm(null, del, delLine, () => api(`${PROVIDERS}/${pid(provider.id)}`, { method: 'DELETE' }));
-    if (out.ok) {
-      const note = h('p', { class: 'result ok', role: 'status', text: `Deleted provider ${provider.id}.` });
-      panel.replaceWith(note);
-      ctx.onDeleted?.(provider.id);
-    }
-  });
+    const del = h('button', { type: 'button', class: 'btn danger' }, 'Delete provider');
+    const delLine = resultLine();
+    del.addEventListener('click', async () => {
+      if (!window.confirm(`Delete provider ${provider.name} (${provider.id}) and its services?`)) return;
+      const out = await submitForm(null, del, delLine, () => api(`${PROVIDERS}/${pid(provider.id)}`, { method: 'DELETE' }));
+      if (out.ok) {
+        const note = h('p', { class: 'result ok', role: 'status', text: `Deleted provider ${provider.id}.` });
+        panel.replaceWith(note);
+        ctx.onDeleted?.(provider.id);
+      }
+    });
+    return [settings, h('div', { class: 'row danger-zone' }, del), delLine];
+  };
 
   // Services
   const services = Array.isArray(provider.services) ? provider.services : [];
-  const addLine = resultLine();
-  const addBtn = h('button', { class: 'btn', type: 'submit' }, 'Add service');
-  const addForm = h('form', { class: 'form', 'aria-label': `Add service to ${provider.name}`, novalidate: true }, h('div', { class: 'fields' }, serviceFields()), h('div', { class: 'row' }, addBtn), addLine);
-  addForm.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const out = await submitForm(addForm, addBtn, addLine, () => api(`${PROVIDERS}/${pid(provider.id)}/services`, { method: 'POST', body: serviceBody(addForm) }));
-    if (out.ok) replaceWithFresh('Updated');
-  });
-  const serviceCards = services.map((s) => {
-    const line = resultLine();
-    const saveSvc = h('button', { class: 'btn primary', type: 'submit' }, 'Save service');
-    const delSvc = h('button', { class: 'btn danger', type: 'button' }, 'Delete service');
-    const form = h('form', { class: 'form', 'aria-label': `Edit service ${s.name}`, novalidate: true }, h('div', { class: 'fields' }, serviceFields(s)), h('div', { class: 'row' }, saveSvc, delSvc), line);
-    form.addEventListener('submit', async (ev) => {
+  const addServiceForm = () => {
+    const addLine = resultLine();
+    const addBtn = h('button', { class: 'btn', type: 'submit' }, 'Add service');
+    const addForm = h('form', { class: 'form', 'aria-label': `Add service to ${provider.name}`, novalidate: true }, h('div', { class: 'fields' }, serviceFields()), h('div', { class: 'row' }, addBtn), addLine);
+    addForm.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      const out = await submitForm(form, saveSvc, line, () => api(`${PROVIDERS}/${pid(provider.id)}/services/${pid(s.id)}`, { method: 'PATCH', body: serviceBody(form, s) }));
+      const out = await submitForm(addForm, addBtn, addLine, () => api(`${PROVIDERS}/${pid(provider.id)}/services`, { method: 'POST', body: serviceBody(addForm) }));
       if (out.ok) replaceWithFresh('Updated');
     });
-    delSvc.addEventListener('click', async () => {
-      if (!window.confirm(`Delete service ${s.name} (${s.id})?`)) return;
-      const out = await submitForm(null, delSvc, line, () => api(`${PROVIDERS}/${pid(provider.id)}/services/${pid(s.id)}`, { method: 'DELETE' }));
-      if (out.ok) replaceWithFresh('Updated');
-    });
+    return addForm;
+  };
+  const serviceCards = services.map((s) => {
+    const editForm = () => {
+      const line = resultLine();
+      const saveSvc = h('button', { class: 'btn primary', type: 'submit' }, 'Save service');
+      const delSvc = h('button', { class: 'btn danger', type: 'button' }, 'Delete service');
+      const form = h('form', { class: 'form', 'aria-label': `Edit service ${s.name}`, novalidate: true }, h('div', { class: 'fields' }, serviceFields(s)), h('div', { class: 'row' }, saveSvc, delSvc), line);
+      form.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        const out = await submitForm(form, saveSvc, line, () => api(`${PROVIDERS}/${pid(provider.id)}/services/${pid(s.id)}`, { method: 'PATCH', body: serviceBody(form, s) }));
+        if (out.ok) replaceWithFresh('Updated');
+      });
+      delSvc.addEventListener('click', async () => {
+        if (!window.confirm(`Delete service ${s.name} (${s.id})?`)) return;
+        const out = await submitForm(null, delSvc, line, () => api(`${PROVIDERS}/${pid(provider.id)}/services/${pid(s.id)}`, { method: 'DELETE' }));
+        if (out.ok) replaceWithFresh('Updated');
+      });
+      return form;
+    };
     return h('article', { class: 'service', 'data-service-id': s.id },
       h('header', { class: 'row spread' }, h('div', {}, h('h4', { text: s.name }), h('p', { class: 'muted small mono', text: s.id })), h('div', { class: 'chips' }, badge(s.status, 'Status'), badge(s.healthStatus, 'Health'))),
-      h('details', {}, h('summary', { text: 'Edit service' }), form));
+      serviceInsights(s),
+      lazyDetails({}, 'Edit service', editForm));
   });
 
   add(panel,
     panelResult,
     wallet,
     h('div', { class: 'sub' }, h('h3', { text: 'Provider orders' }), h('p', { class: 'muted small', text: 'Track downstream engagements and issue refills.' }), orders),
-    h('details', { class: 'sub' }, h('summary', { text: 'Provider settings' }), settings, h('div', { class: 'row danger-zone' }, del), delLine),
+    lazyDetails({ class: 'sub' }, 'Provider settings', settingsBlock),
     h('div', { class: 'sub' },
       h('div', { class: 'row spread' }, h('h3', { text: 'Services' }), h('span', { class: 'muted small', text: `${services.length} registered` })),
       services.length ? serviceCards : empty('No services registered for this provider.'),
-      h('details', {}, h('summary', { text: 'Add new service' }), addForm)));
+      lazyDetails({}, 'Add new service', addServiceForm)));
   return orders.load();
 }
 
 // ---- the page ------------------------------------------------------------------------------
 
 function registerSection(onCreated) {
-  const line = resultLine();
-  const button = h('button', { class: 'btn primary', type: 'submit' }, 'Create provider');
-  const form = h('form', { class: 'form', id: 'create-provider', 'aria-label': 'Register new provider', novalidate: true }, h('div', { class: 'fields' }, providerFields()), h('div', { class: 'row' }, button), line);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const out = await submitForm(form, button, line, () => api(`${PROVIDERS}/`, { method: 'POST', body: providerBody(form) }));
-    if (out.ok) {
-      form.reset();
-      showResult(line, true, 'Updated');
-      onCreated(out.value);
-    }
-  });
-  return section('register', 'Catalog', 'Register new provider', 'Persist a new fulfillment provider, including allowed regions, credentials, and default status.', h('details', { class: 'plain-details' }, h('summary', { text: 'Open the registration form' }), form));
+  const build = () => {
+    const line = resultLine();
+    const button = h('button', { class: 'btn primary', type: 'submit' }, 'Create provider');
+    const form = h('form', { class: 'form', id: 'create-provider', 'aria-label': 'Register new provider', novalidate: true }, h('div', { class: 'fields' }, providerFields()), h('div', { class: 'row' }, button), line);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const out = await submitForm(form, button, line, () => api(`${PROVIDERS}/`, { method: 'POST', body: providerBody(form) }));
+      if (out.ok) {
+        form.reset();
+        showResult(line, true, 'Updated');
+        onCreated(out.value);
+      }
+    });
+    return form;
+  };
+  return section('register', 'Catalog', 'Register new provider', 'Persist a new fulfillment provider, including allowed regions, credentials, and default status.', lazyDetails({ class: 'plain-details' }, 'Open the registration form', build));
 }
 
 function automationSection(providerId) {
