@@ -12,88 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/store/columns.h"
 #include "adapters/store/pg_internal.h"
 #include "base/error.h"
 #include "base/iso8601.h"
 #include "base/num.h"
 #include "base/sb.h"
 
-enum col_kind { COL_TEXT, COL_JSON, COL_INT, COL_REAL, COL_TIME };
-
-struct col {
-    const char *name;
-    enum col_kind kind;
-};
-
-static const struct col provider_cols[] = {
-    {"id", COL_TEXT},
-    {"name", COL_TEXT},
-    {"description", COL_TEXT},
-    {"base_url", COL_TEXT},
-    {"allowed_regions", COL_JSON},
-    {"credentials", COL_JSON},
-    {"metadata_json", COL_JSON},
-    {"rate_limit_per_minute", COL_INT},
-    {"status", COL_TEXT},
-    {"health_status", COL_TEXT},
-    {"last_health_check_at", COL_TIME},
-    {"health_payload", COL_JSON},
-    {"created_at", COL_TIME},
-    {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col service_cols[] = {
-    {"id", COL_TEXT},
-    {"provider_id", COL_TEXT},
-    {"name", COL_TEXT},
-    {"action", COL_TEXT},
-    {"category", COL_TEXT},
-    {"default_currency", COL_TEXT},
-    {"allowed_regions", COL_JSON},
-    {"credentials", COL_JSON},
-    {"metadata_json", COL_JSON},
-    {"health_payload", COL_JSON},
-    {"rate_limit_per_minute", COL_INT},
-    {"status", COL_TEXT},
-    {"health_status", COL_TEXT},
-    {"last_health_check_at", COL_TIME},
-    {"created_at", COL_TIME},
-    {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col balance_cols[] = {
-    {"id", COL_TEXT},         {"provider_id", COL_TEXT}, {"balance_amount", COL_REAL},
-    {"currency", COL_TEXT},   {"payload", COL_JSON},     {"retrieved_at", COL_TIME},
-    {"created_at", COL_TIME}, {"updated_at", COL_TIME},  {NULL, COL_TEXT},
-};
-
-static const struct col context_cols[] = {
-    {"platform_id", COL_TEXT},   {"label", COL_TEXT},        {"handle", COL_TEXT},
-    {"platform_type", COL_TEXT}, {"last_seen_at", COL_TIME}, {NULL, COL_TEXT},
-};
-
-static const struct col *col_find(const struct col *cols, const char *name)
-{
-    for (; cols->name; cols++)
-        if (strcmp(cols->name, name) == 0)
-            return cols;
-    return NULL;
-}
-
 /* The select expression of a column: everything as text the readers below parse. */
 static void col_select(struct sb *sql, const struct col *c)
 {
     switch (c->kind) {
     case COL_TEXT:
+    case COL_UUID:
     case COL_JSON:
         sb_printf(sql, "%s::text", c->name);
         break;
     case COL_INT:
         sb_printf(sql, "%s::bigint", c->name);
         break;
-    case COL_REAL:
+    case COL_NUM:
         sb_printf(sql, "%s::float8", c->name);
         break;
     case COL_TIME:
@@ -111,8 +49,8 @@ static void col_select(struct sb *sql, const struct col *c)
 static void col_param(struct sb *sql, const struct col *c, size_t i)
 {
     static const char *const casts[] = {
-        [COL_TEXT] = "",          [COL_JSON] = "::json",        [COL_INT] = "::int",
-        [COL_REAL] = "::numeric", [COL_TIME] = "::timestamptz",
+        [COL_TEXT] = "",     [COL_UUID] = "::uuid",   [COL_JSON] = "::json",
+        [COL_INT] = "::int", [COL_NUM] = "::numeric", [COL_TIME] = "::timestamptz",
     };
     sb_printf(sql, "$%zu%s", i, casts[c->kind]);
 }
@@ -125,6 +63,7 @@ static json_t *col_value(const PGresult *res, int r, int i, enum col_kind kind)
         return json_null();
     switch (kind) {
     case COL_TEXT:
+    case COL_UUID:
         v = json_stringn(PQgetvalue(res, r, i), (size_t)PQgetlength(res, r, i));
         break;
     case COL_JSON:
@@ -136,7 +75,7 @@ static json_t *col_value(const PGresult *res, int r, int i, enum col_kind kind)
         v = x == INT64_MIN ? NULL : json_integer((json_int_t)x);
         break;
     }
-    case COL_REAL:
+    case COL_NUM:
         v = json_real(strtod(PQgetvalue(res, r, i), NULL));
         break;
     }
@@ -154,6 +93,7 @@ static int param_text(enum col_kind kind, const json_t *v, char **text)
         return 0;
     switch (kind) {
     case COL_TEXT:
+    case COL_UUID:
         if (!json_is_string(v))
             return ERR_INVALID;
         *text = xstrdup(json_string_value(v));
@@ -170,7 +110,7 @@ static int param_text(enum col_kind kind, const json_t *v, char **text)
             *text = sb_detach(&sb);
         }
         return 0;
-    case COL_REAL:
+    case COL_NUM:
         if (!json_is_number(v))
             return ERR_INVALID;
         {
@@ -496,7 +436,7 @@ int pg_balance_upsert(struct store *s, const char *provider_id, const json_t *ro
 
     if (!json_is_object(row))
         return ERR_INVALID;
-    rc = param_text(COL_REAL, json_object_get(row, "balance_amount"), &texts[1]);
+    rc = param_text(COL_NUM, json_object_get(row, "balance_amount"), &texts[1]);
     if (rc == 0)
         rc = param_text(COL_TEXT, json_object_get(row, "currency"), &texts[2]);
     if (rc == 0)

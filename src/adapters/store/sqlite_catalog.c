@@ -11,74 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/store/columns.h"
 #include "adapters/store/sqlite_internal.h"
 #include "adapters/store/store_internal.h"
 #include "base/error.h"
 #include "base/sb.h"
-
-enum col_kind { COL_TEXT, COL_JSON, COL_INT, COL_REAL, COL_TIME };
-
-struct col {
-    const char *name;
-    enum col_kind kind;
-};
-
-static const struct col provider_cols[] = {
-    {"id", COL_TEXT},
-    {"name", COL_TEXT},
-    {"description", COL_TEXT},
-    {"base_url", COL_TEXT},
-    {"allowed_regions", COL_JSON},
-    {"credentials", COL_JSON},
-    {"metadata_json", COL_JSON},
-    {"rate_limit_per_minute", COL_INT},
-    {"status", COL_TEXT},
-    {"health_status", COL_TEXT},
-    {"last_health_check_at", COL_TIME},
-    {"health_payload", COL_JSON},
-    {"created_at", COL_TIME},
-    {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col service_cols[] = {
-    {"id", COL_TEXT},
-    {"provider_id", COL_TEXT},
-    {"name", COL_TEXT},
-    {"action", COL_TEXT},
-    {"category", COL_TEXT},
-    {"default_currency", COL_TEXT},
-    {"allowed_regions", COL_JSON},
-    {"credentials", COL_JSON},
-    {"metadata_json", COL_JSON},
-    {"health_payload", COL_JSON},
-    {"rate_limit_per_minute", COL_INT},
-    {"status", COL_TEXT},
-    {"health_status", COL_TEXT},
-    {"last_health_check_at", COL_TIME},
-    {"created_at", COL_TIME},
-    {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col balance_cols[] = {
-    {"id", COL_TEXT},         {"provider_id", COL_TEXT}, {"balance_amount", COL_REAL},
-    {"currency", COL_TEXT},   {"payload", COL_JSON},     {"retrieved_at", COL_TIME},
-    {"created_at", COL_TIME}, {"updated_at", COL_TIME},  {NULL, COL_TEXT},
-};
-
-static const struct col context_cols[] = {
-    {"platform_id", COL_TEXT},   {"label", COL_TEXT},        {"handle", COL_TEXT},
-    {"platform_type", COL_TEXT}, {"last_seen_at", COL_TIME}, {NULL, COL_TEXT},
-};
-
-static const struct col *col_find(const struct col *cols, const char *name)
-{
-    for (; cols->name; cols++)
-        if (strcmp(cols->name, name) == 0)
-            return cols;
-    return NULL;
-}
 
 /* "a, b, c" of a column list. */
 static void col_list(struct sb *sql, const struct col *cols)
@@ -95,7 +32,8 @@ static json_t *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
     if (sqlite3_column_type(st, i) == SQLITE_NULL)
         return json_null();
     switch (kind) {
-    case COL_TEXT: {
+    case COL_TEXT:
+    case COL_UUID: {
         char *t = sq_col_text(st, i);
         v = t ? json_string(t) : NULL;
         free(t);
@@ -107,7 +45,7 @@ static json_t *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
     case COL_INT:
         v = json_integer((json_int_t)sqlite3_column_int64(st, i));
         break;
-    case COL_REAL:
+    case COL_NUM:
         v = json_real(sqlite3_column_double(st, i));
         break;
     case COL_TIME: {
@@ -138,6 +76,7 @@ static int bind_value(sqlite3_stmt *st, int i, enum col_kind kind, const json_t 
     }
     switch (kind) {
     case COL_TEXT:
+    case COL_UUID:
         if (!json_is_string(v))
             return ERR_INVALID;
         sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
@@ -155,7 +94,7 @@ static int bind_value(sqlite3_stmt *st, int i, enum col_kind kind, const json_t 
             return ERR_INVALID;
         sqlite3_bind_int64(st, i, (sqlite3_int64)json_integer_value(v));
         return 0;
-    case COL_REAL:
+    case COL_NUM:
         if (!json_is_number(v))
             return ERR_INVALID;
         sqlite3_bind_double(st, i, json_number_value(v));
@@ -546,7 +485,7 @@ int sq_balance_upsert(struct store *s, const char *provider_id, const json_t *ro
     rc = prepare(s, sql, &st);
     if (rc == 0) {
         sq_bind_text(st, 1, provider_id);
-        rc = bind_value(st, 2, COL_REAL, json_object_get(row, "balance_amount"));
+        rc = bind_value(st, 2, COL_NUM, json_object_get(row, "balance_amount"));
         if (rc == 0)
             rc = bind_value(st, 3, COL_TEXT, json_object_get(row, "currency"));
         if (rc == 0)

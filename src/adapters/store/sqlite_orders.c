@@ -9,70 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/store/columns.h"
 #include "adapters/store/sqlite_internal.h"
 #include "adapters/store/store_internal.h"
 #include "base/error.h"
 #include "base/iso8601.h"
 #include "base/sb.h"
 #include "base/uuid.h"
-
-enum col_kind { COL_TEXT, COL_UUID, COL_JSON, COL_NUM, COL_INT, COL_TIME };
-
-struct col {
-    const char *name;
-    enum col_kind kind;
-};
-
-static const struct col po_cols[] = {
-    {"id", COL_UUID},
-    {"order_id", COL_UUID},
-    {"order_item_id", COL_UUID},
-    {"provider_id", COL_TEXT},
-    {"provider_name", COL_TEXT},
-    {"service_id", COL_TEXT},
-    {"service_action", COL_TEXT},
-    {"amount", COL_NUM},
-    {"currency", COL_TEXT},
-    {"payload", COL_JSON},
-    {"created_at", COL_TIME},
-    {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col order_cols[] = {
-    {"id", COL_UUID},     {"order_number", COL_TEXT}, {"status", COL_TEXT},
-    {"source", COL_TEXT}, {"currency", COL_TEXT},     {"subtotal", COL_NUM},
-    {"tax", COL_NUM},     {"total", COL_NUM},         {"user_id", COL_UUID},
-    {"notes", COL_TEXT},  {"created_at", COL_TIME},   {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col item_cols[] = {
-    {"id", COL_UUID},
-    {"order_id", COL_UUID},
-    {"product_id", COL_UUID},
-    {"product_title", COL_TEXT},
-    {"quantity", COL_INT},
-    {"unit_price", COL_NUM},
-    {"total_price", COL_NUM},
-    {"selected_options", COL_JSON},
-    {"attributes", COL_JSON},
-    {"platform_context", COL_JSON},
-    {"baseline_metrics", COL_JSON},
-    {"delivery_snapshots", COL_JSON},
-    {"target_metrics", COL_JSON},
-    {"customer_social_account_id", COL_UUID},
-    {"created_at", COL_TIME},
-    {"updated_at", COL_TIME},
-    {NULL, COL_TEXT},
-};
-
-static const struct col event_cols[] = {
-    {"id", COL_UUID},          {"order_id", COL_UUID},   {"event_type", COL_TEXT},
-    {"actor_type", COL_TEXT},  {"actor_id", COL_TEXT},   {"actor_label", COL_TEXT},
-    {"from_status", COL_TEXT}, {"to_status", COL_TEXT},  {"notes", COL_TEXT},
-    {"metadata", COL_JSON},    {"created_at", COL_TIME}, {NULL, COL_TEXT},
-};
 
 /* "a, b, c" of a column table. */
 static void select_list(struct sb *sql, const struct col *cols)
