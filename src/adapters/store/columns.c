@@ -1,4 +1,4 @@
-/* The column descriptions of columns.h. */
+/* The column descriptions of columns.h and the assembly of catalog rows. */
 #include "adapters/store/columns.h"
 
 #include <string.h>
@@ -109,4 +109,29 @@ const struct col *col_find(const struct col *cols, const char *name)
         if (strcmp(cols->name, name) == 0)
             return cols;
     return NULL;
+}
+
+void catalog_attach(json_t *providers, json_t *services, json_t *balances)
+{
+    json_t *by_id = json_object(), *p, *r;
+    size_t i;
+
+    json_array_foreach (providers, i, p) {
+        json_object_set_new(p, "services", json_array());
+        json_object_set_new(p, "balance", json_null());
+        json_object_set(by_id, json_string_value(json_object_get(p, "id")), p);
+    }
+    json_array_foreach (services, i, r) {
+        const char *pid = json_string_value(json_object_get(r, "provider_id"));
+        json_t *owner = pid ? json_object_get(by_id, pid) : NULL;
+        if (owner)
+            json_array_append(json_object_get(owner, "services"), r);
+    }
+    json_array_foreach (balances, i, r) {
+        const char *pid = json_string_value(json_object_get(r, "provider_id"));
+        json_t *owner = pid ? json_object_get(by_id, pid) : NULL;
+        if (owner)
+            json_object_set(owner, "balance", r);
+    }
+    json_decref(by_id);
 }

@@ -9,6 +9,8 @@
 #ifndef SMPLAT_ADAPTERS_STORE_COLUMNS_H
 #define SMPLAT_ADAPTERS_STORE_COLUMNS_H
 
+#include <jansson.h>
+
 enum col_kind {
     COL_TEXT, /* text or an enum's value */
     COL_UUID, /* uuid; lowercase hyphenated text on SQLite */
@@ -31,6 +33,10 @@ extern const struct col po_cols[];       /* fulfillment_provider_orders */
 extern const struct col order_cols[];    /* orders */
 extern const struct col item_cols[];     /* order_items */
 extern const struct col event_cols[];    /* order_state_events */
+
+/* Gives each provider row its "services" (the service rows with its provider_id, in their
+ * order) and its "balance" (its balance row or null). */
+void catalog_attach(json_t *providers, json_t *services, json_t *balances);
 
 /* The column named name in cols, or NULL. */
 const struct col *col_find(const struct col *cols, const char *name);

@@ -193,35 +193,6 @@ static void array_sort(json_t *arr, int (*cmp)(const void *, const void *))
         json_array_append_new(arr, items[i]);
     free(items);
 }
-
-/* Attaches "services" and "balance" to provider rows, from all service and balance rows
- * given (grouped by provider_id). */
-static void attach(json_t *providers, json_t *services, json_t *balances)
-{
-    json_t *by_id = json_object(), *p, *r;
-    size_t i;
-
-    json_array_foreach (providers, i, p) {
-        json_object_set_new(p, "services", json_array());
-        json_object_set_new(p, "balance", json_null());
-        json_object_set(by_id, json_string_value(json_object_get(p, "id")), p);
-    }
-    array_sort(services, service_cmp);
-    json_array_foreach (services, i, r) {
-        const char *pid = json_string_value(json_object_get(r, "provider_id"));
-        json_t *owner = pid ? json_object_get(by_id, pid) : NULL;
-        if (owner)
-            json_array_append(json_object_get(owner, "services"), r);
-    }
-    json_array_foreach (balances, i, r) {
-        const char *pid = json_string_value(json_object_get(r, "provider_id"));
-        json_t *owner = pid ? json_object_get(by_id, pid) : NULL;
-        if (owner)
-            json_object_set(owner, "balance", r);
-    }
-    json_decref(by_id);
-}
-
 /* Providers selected with `where` (and p1), with their services and balances. */
 static int providers_select(struct store *s, const char *where, const char *p1, json_t **rows)
 {
@@ -237,7 +208,8 @@ static int providers_select(struct store *s, const char *where, const char *p1, 
         rc = select_rows(s, balance_cols, "fulfillment_provider_balances",
                          p1 ? "WHERE provider_id = ?1" : "", p1, NULL, &balances);
     if (rc == 0) {
-        attach(providers, services, balances);
+        array_sort(services, service_cmp); /* by parsed time: text order may differ */
+        catalog_attach(providers, services, balances);
         *rows = json_incref(providers);
     }
     json_decref(providers);
