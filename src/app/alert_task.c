@@ -28,7 +28,7 @@
 #include "base/iso8601.h"
 #include "base/log.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 #include "core/alert_store.h"
 #include "core/alerts.h"
 #include "core/snapshot.h"

@@ -15,7 +15,7 @@
 #include "base/iso8601.h"
 #include "base/sb.h"
 #include "base/log.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 #include "core/status.h"
 
 /* ranAt of a typed HTTP field: "Z" form (spec-api-ui §1.3). */

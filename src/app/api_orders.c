@@ -19,7 +19,7 @@
 #include "base/log.h"
 #include "base/sb.h"
 #include "base/uuid.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 #include "core/endpoint.h"
 #include "core/payload.h"
 #include "core/placement.h"

@@ -30,7 +30,7 @@
 #include "base/num.h"
 #include "base/uuid.h"
 #include "codec/celery.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 #include "core/crontab.h"
 
 static volatile sig_atomic_t beat_stop;

@@ -22,7 +22,7 @@
 #include "app/app.h"
 #include "base/sb.h"
 #include "codec/export_format.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 #define HISTORY_PATH "/api/v1/fulfillment/providers/automation/status/history"
 /* The history is produced by our own server; deeper documents are not ours. */

@@ -15,7 +15,7 @@
 #include "base/iso8601.h"
 #include "base/log.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 static void log_summary(const char *message, const char *key, const json_t *value)
 {

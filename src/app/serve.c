@@ -13,7 +13,7 @@
 #include "app/alerts.h"
 #include "app/api.h"
 #include "base/log.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 struct loop {
     pthread_t thread;

@@ -14,7 +14,7 @@
 #include "base/iso8601.h"
 #include "base/num.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 #define ERR_URL "https://errors.pydantic.dev/2.5/v/"
 

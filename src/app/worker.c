@@ -36,7 +36,7 @@
 #include "base/log.h"
 #include "base/sb.h"
 #include "codec/celery.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 #define MAX_HELD_ETA 1000
 #define DEAD_LETTER_KEY "smplat.dead-letter"

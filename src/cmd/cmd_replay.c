@@ -16,7 +16,7 @@
 #include "base/uuid.h"
 #include "cmd/args.h"
 #include "cmd/commands.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 static const char usage[] =
     "usage: provider-replay [-h] {scheduled,replay} ...\n"

@@ -12,7 +12,7 @@
 #include "base/num.h"
 #include "cmd/args.h"
 #include "cmd/commands.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 int cmd_serve(int argc, char **argv, int demo)
 {

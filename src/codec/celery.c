@@ -17,7 +17,7 @@
 #include "base/iso8601.h"
 #include "base/sb.h"
 #include "base/uuid.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

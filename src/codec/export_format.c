@@ -6,7 +6,7 @@
  * layout (", " becomes ",\n" plus indentation, ": " between key and value, "[]" and "{}" for
  * empty containers, ensure_ascii), and the csv module's excel dialect (CRLF, quotes only
  * around cells holding a comma, quote, CR or LF, inner quotes doubled, str() of each value,
- * which for a list or dict is Python's repr()). Scalars are rendered by codec/pyjson.c so
+ * which for a list or dict is Python's repr()). Scalars are rendered by core/pyjson.c so
  * that escaping and float digits are exactly those of every other JSON we write.
  */
 #include "codec/export_format.h"
@@ -17,7 +17,7 @@
 #include "base/error.h"
 #include "base/pynum.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 /* The row keys of §7.2, in order, and the summary key each one copies (NULL: not a copy). */
 static const struct {
@@ -195,137 +195,6 @@ int export_format_json(struct sb *out, const json_t *rows)
     return rc;
 }
 
-/* One UTF-8 sequence (jansson guarantees well-formed text); its length, code point in *cp. */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    uint32_t c = s[0];
-    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-    if (len > n) {
-        *cp = c;
-        return 1;
-    }
-    if (len > 1)
-        c &= 0x3Fu >> (len - 1);
-    for (size_t i = 1; i < len; i++)
-        c = (c << 6) | (s[i] & 0x3Fu);
-    *cp = c;
-    return len;
-}
-
-/* Python's str.isprintable() for a non-ASCII code point, for the categories that occur in
- * practice: C1 controls, the separators other than space, the common format characters and
- * private use are not printable; everything else is taken as printable. */
-static int py_printable(uint32_t cp)
-{
-    if (cp <= 0xA0 || cp == 0xAD || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200F) ||
-        (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x205F && cp <= 0x206F) || cp == 0x3000 ||
-        cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE000 && cp <= 0xF8FF) ||
-        (cp >= 0x600 && cp <= 0x605) || cp == 0x61C || cp == 0x6DD || cp == 0x70F || cp == 0x180E ||
-        cp >= 0xF0000)
-        return 0;
-    return 1;
-}
-
-/* repr(str): single quotes unless the text holds a single quote and no double quote;
- * backslash, the chosen quote, \t \n \r escaped; other controls and non-printable code
- * points as \xNN, \uNNNN or \UNNNNNNNN; printable non-ASCII kept as UTF-8. */
-static void repr_string(struct sb *out, const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    char quote = memchr(str, '\'', n) && !memchr(str, '"', n) ? '"' : '\'';
-    sb_putc(out, quote);
-    size_t i = 0;
-    while (i < n) {
-        uint32_t cp;
-        size_t len = utf8_next(s + i, n - i, &cp);
-        if (cp == (uint32_t)quote || cp == '\\') {
-            sb_putc(out, '\\');
-            sb_putc(out, (char)cp);
-        } else if (cp == '\t') {
-            sb_puts(out, "\\t");
-        } else if (cp == '\n') {
-            sb_puts(out, "\\n");
-        } else if (cp == '\r') {
-            sb_puts(out, "\\r");
-        } else if (cp < 0x20 || cp == 0x7F) {
-            sb_printf(out, "\\x%02x", (unsigned)cp);
-        } else if (cp < 0x7F || py_printable(cp)) {
-            sb_append(out, s + i, len);
-        } else if (cp <= 0xFF) {
-            sb_printf(out, "\\x%02x", (unsigned)cp);
-        } else if (cp <= 0xFFFF) {
-            sb_printf(out, "\\u%04x", (unsigned)cp);
-        } else {
-            sb_printf(out, "\\U%08x", (unsigned)cp);
-        }
-        i += len;
-    }
-    sb_putc(out, quote);
-}
-
-static int repr_value(struct sb *out, const json_t *v, int depth)
-{
-    if (depth > PYJSON_MAX_DUMP_DEPTH)
-        return ERR_LIMIT;
-    char num[PYNUM_BUFSZ];
-    int rc;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        sb_putc(out, '{');
-        const char *key;
-        json_t *x;
-        int first = 1;
-        json_object_foreach ((json_t *)v, key, x) {
-            if (!first)
-                sb_puts(out, ", ");
-            first = 0;
-            repr_string(out, key, strlen(key));
-            sb_puts(out, ": ");
-            if ((rc = repr_value(out, x, depth + 1)) != 0)
-                return rc;
-        }
-        sb_putc(out, '}');
-        return 0;
-    }
-    case JSON_ARRAY: {
-        sb_putc(out, '[');
-        size_t i;
-        json_t *x;
-        json_array_foreach (v, i, x) {
-            if (i > 0)
-                sb_puts(out, ", ");
-            if ((rc = repr_value(out, x, depth + 1)) != 0)
-                return rc;
-        }
-        sb_putc(out, ']');
-        return 0;
-    }
-    case JSON_STRING:
-        repr_string(out, json_string_value(v), json_string_length(v));
-        return 0;
-    case JSON_INTEGER:
-        sb_printf(out, "%lld", (long long)json_integer_value(v));
-        return 0;
-    case JSON_REAL:
-        sb_append(out, num, pynum_float(json_real_value(v), num));
-        return 0;
-    case JSON_TRUE:
-        sb_puts(out, "True");
-        return 0;
-    case JSON_FALSE:
-        sb_puts(out, "False");
-        return 0;
-    default:
-        sb_puts(out, "None");
-        return 0;
-    }
-}
-
-int export_py_repr(struct sb *out, const json_t *v)
-{
-    return repr_value(out, v, 0);
-}
-
 /* One cell as csv.writer writes it: quoted (with inner quotes doubled) only when it holds
  * the delimiter, the quote character or a line-terminator character. */
 static void put_cell(struct sb *out, const char *s, size_t n)
@@ -361,7 +230,7 @@ static int scalar_text(struct sb *cell, const json_t *v)
         sb_append(cell, num, pynum_float(json_real_value(v), num));
         return 0;
     default:
-        return export_py_repr(cell, v);
+        return pyjson_repr_sb(cell, v);
     }
 }
 

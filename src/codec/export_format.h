@@ -32,8 +32,4 @@ int export_format_json(struct sb *out, const json_t *rows);
  * 0, or ERR_LIMIT as above. */
 int export_format_csv(struct sb *out, const json_t *rows);
 
-/* Appends Python's repr() of a decoded JSON value: {'a': [1, 2.0, True, None]}. What the
- * csv module writes for a list or dict in a scalar column. 0 or ERR_LIMIT. */
-int export_py_repr(struct sb *out, const json_t *v);
-
 #endif

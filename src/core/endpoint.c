@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "base/sb.h"
+#include "core/pyjson.h"
 #include "core/template.h"
 
 /* A timeout longer than a day is a configuration slip, not a wish. */
@@ -200,7 +201,7 @@ int endpoint_build_request(const json_t *endpoint, const json_t *ctx, long defau
             form_encode(&sb, body);
             ctype = "application/x-www-form-urlencoded";
         } else {
-            template_json_dumps(&sb, body);
+            pyjson_dump_sb(&sb, body, PYJSON_ENSURE_ASCII); /* json.dumps defaults */
             ctype = "application/json";
         }
         json_decref(body);

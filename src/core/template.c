@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/pynum.h"
+#include "core/pyjson.h"
 
 /* Decodes one UTF-8 sequence at s[i..len). jansson only hands out valid UTF-8, but a lone
  * byte is still returned as itself so that a malformed string cannot loop or overrun. */
@@ -85,133 +86,6 @@ static void py_strip(const char *s, size_t len, size_t *b, size_t *e)
     *e = end;
 }
 
-/* Py_UNICODE_ISPRINTABLE for non-ASCII code points: false for the categories Cc, Cf, Cs,
- * Co, Zl, Zp and Zs, and for noncharacters and the unassigned planes. Unassigned code points
- * inside assigned blocks are treated as printable (the full Unicode database is not worth
- * carrying for a repr() quirk). */
-static int py_isprintable(uint32_t c)
-{
-    static const uint32_t ranges[][2] = {
-        {0x80, 0xA0},       {0xAD, 0xAD},       {0x600, 0x605},      {0x61C, 0x61C},
-        {0x6DD, 0x6DD},     {0x70F, 0x70F},     {0x890, 0x891},      {0x8E2, 0x8E2},
-        {0x1680, 0x1680},   {0x180E, 0x180E},   {0x2000, 0x200F},    {0x2028, 0x202F},
-        {0x205F, 0x2064},   {0x2066, 0x206F},   {0x3000, 0x3000},    {0xD800, 0xF8FF},
-        {0xFDD0, 0xFDEF},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},    {0x110BD, 0x110BD},
-        {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3},  {0x1D173, 0x1D17A},
-        {0x40000, 0xDFFFF}, {0xE0000, 0xE00FF}, {0xE01F0, 0x10FFFF},
-    };
-    if ((c & 0xFFFE) == 0xFFFE)
-        return 0;
-    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-        if (c >= ranges[i][0] && c <= ranges[i][1])
-            return 0;
-    }
-    return 1;
-}
-
-/* Python repr() of a str: single quotes unless the text holds a single quote and no double
- * quote, backslash escapes for the quote, backslash, \t \n \r, \xNN for other controls, and
- * \xNN/\uNNNN/\UNNNNNNNN for non-printable non-ASCII; printable non-ASCII is kept. */
-static void py_repr_string(struct sb *out, const char *s, size_t len)
-{
-    char quote = '\'';
-    if (memchr(s, '\'', len) && !memchr(s, '"', len))
-        quote = '"';
-    sb_putc(out, quote);
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        size_t start = i;
-        uint32_t c = utf8_next(u, len, &i);
-        if (c == (uint32_t)quote || c == '\\') {
-            sb_putc(out, '\\');
-            sb_putc(out, (char)c);
-        } else if (c == '\t') {
-            sb_puts(out, "\\t");
-        } else if (c == '\n') {
-            sb_puts(out, "\\n");
-        } else if (c == '\r') {
-            sb_puts(out, "\\r");
-        } else if (c < 0x20 || c == 0x7F) {
-            sb_printf(out, "\\x%02x", (unsigned)c);
-        } else if (c < 0x7F) {
-            sb_putc(out, (char)c);
-        } else if (py_isprintable(c)) {
-            sb_append(out, s + start, i - start);
-        } else if (c <= 0xFF) {
-            sb_printf(out, "\\x%02x", (unsigned)c);
-        } else if (c <= 0xFFFF) {
-            sb_printf(out, "\\u%04x", (unsigned)c);
-        } else {
-            sb_printf(out, "\\U%08x", (unsigned)c);
-        }
-    }
-    sb_putc(out, quote);
-}
-
-static void py_number(struct sb *out, const json_t *value)
-{
-    char buf[PYNUM_BUFSZ];
-    size_t n;
-    if (json_is_integer(value))
-        n = pynum_int((int64_t)json_integer_value(value), buf);
-    else
-        n = pynum_float(json_real_value(value), buf);
-    sb_append(out, buf, n);
-}
-
-/* Python repr() of a JSON value as the original held it: dict, list, str, int, float, bool
- * or None. Used for elements of containers, where strings are quoted. */
-static void py_repr(struct sb *out, const json_t *value)
-{
-    switch (json_typeof(value)) {
-    case JSON_OBJECT: {
-        const char *key;
-        json_t *v;
-        int first = 1;
-        sb_putc(out, '{');
-        json_object_foreach ((json_t *)value, key, v) {
-            if (!first)
-                sb_puts(out, ", ");
-            first = 0;
-            py_repr_string(out, key, strlen(key));
-            sb_puts(out, ": ");
-            py_repr(out, v);
-        }
-        sb_putc(out, '}');
-        break;
-    }
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *v;
-        sb_putc(out, '[');
-        json_array_foreach (value, i, v) {
-            if (i > 0)
-                sb_puts(out, ", ");
-            py_repr(out, v);
-        }
-        sb_putc(out, ']');
-        break;
-    }
-    case JSON_STRING:
-        py_repr_string(out, json_string_value(value), json_string_length(value));
-        break;
-    case JSON_INTEGER:
-    case JSON_REAL:
-        py_number(out, value);
-        break;
-    case JSON_TRUE:
-        sb_puts(out, "True");
-        break;
-    case JSON_FALSE:
-        sb_puts(out, "False");
-        break;
-    case JSON_NULL:
-        sb_puts(out, "None");
-        break;
-    }
-}
-
 void template_pystr(struct sb *out, const json_t *value)
 {
     if (!value || json_is_null(value)) {
@@ -223,7 +97,7 @@ void template_pystr(struct sb *out, const json_t *value)
         sb_append(out, json_string_value(value), json_string_length(value));
         return;
     }
-    py_repr(out, value);
+    pyjson_repr_sb(out, value);
 }
 
 /* Python str.replace(needle, repl) on the text held in cur: non-overlapping occurrences,
@@ -327,104 +201,5 @@ json_t *template_render(const json_t *tmpl, const json_t *ctx)
     }
     default:
         return json_deep_copy(tmpl);
-    }
-}
-
-/* json.dumps string escaping with ensure_ascii: \" \\ \n \r \t \b \f, \u00XX for other
- * controls, \uXXXX (surrogate pairs above the BMP) for everything outside ASCII. */
-static void json_dump_string(struct sb *out, const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
-    sb_putc(out, '"');
-    while (i < len) {
-        uint32_t c = utf8_next(u, len, &i);
-        switch (c) {
-        case '"':
-            sb_puts(out, "\\\"");
-            break;
-        case '\\':
-            sb_puts(out, "\\\\");
-            break;
-        case '\n':
-            sb_puts(out, "\\n");
-            break;
-        case '\r':
-            sb_puts(out, "\\r");
-            break;
-        case '\t':
-            sb_puts(out, "\\t");
-            break;
-        case '\b':
-            sb_puts(out, "\\b");
-            break;
-        case '\f':
-            sb_puts(out, "\\f");
-            break;
-        default:
-            if (c < 0x20 || (c >= 0x7F && c < 0x10000)) {
-                sb_printf(out, "\\u%04x", (unsigned)c);
-            } else if (c >= 0x10000) {
-                uint32_t v = c - 0x10000;
-                sb_printf(out, "\\u%04x\\u%04x", (unsigned)(0xD800 | (v >> 10)),
-                          (unsigned)(0xDC00 | (v & 0x3FF)));
-            } else {
-                sb_putc(out, (char)c);
-            }
-        }
-    }
-    sb_putc(out, '"');
-}
-
-void template_json_dumps(struct sb *out, const json_t *value)
-{
-    char buf[PYNUM_BUFSZ];
-    switch (json_typeof(value)) {
-    case JSON_OBJECT: {
-        const char *key;
-        json_t *v;
-        int first = 1;
-        sb_putc(out, '{');
-        json_object_foreach ((json_t *)value, key, v) {
-            if (!first)
-                sb_puts(out, ", ");
-            first = 0;
-            json_dump_string(out, key, strlen(key));
-            sb_puts(out, ": ");
-            template_json_dumps(out, v);
-        }
-        sb_putc(out, '}');
-        break;
-    }
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *v;
-        sb_putc(out, '[');
-        json_array_foreach (value, i, v) {
-            if (i > 0)
-                sb_puts(out, ", ");
-            template_json_dumps(out, v);
-        }
-        sb_putc(out, ']');
-        break;
-    }
-    case JSON_STRING:
-        json_dump_string(out, json_string_value(value), json_string_length(value));
-        break;
-    case JSON_INTEGER:
-        sb_append(out, buf, pynum_int((int64_t)json_integer_value(value), buf));
-        break;
-    case JSON_REAL:
-        sb_append(out, buf, pynum_float_json(json_real_value(value), buf));
-        break;
-    case JSON_TRUE:
-        sb_puts(out, "true");
-        break;
-    case JSON_FALSE:
-        sb_puts(out, "false");
-        break;
-    case JSON_NULL:
-        sb_puts(out, "null");
-        break;
     }
 }

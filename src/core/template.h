@@ -18,8 +18,4 @@ json_t *template_render(const json_t *tmpl, const json_t *ctx);
  * "" for null, and Python repr for arrays and objects ("[{'id': 'r1'}]"). */
 void template_pystr(struct sb *out, const json_t *value);
 
-/* Appends Python json.dumps(value) with the default settings: ", " and ": " separators,
- * ensure_ascii (\uXXXX escapes), floats as repr ("150.0"), inf/nan as Infinity/NaN. */
-void template_json_dumps(struct sb *out, const json_t *value);
-
 #endif

@@ -1,7 +1,7 @@
 /*
  * Fuzz target for what the network sends the HTTP API before any handler runs: the request
  * line's path (the route matcher, adapters/http_server/router.c), the JSON body (bounded
- * parsing, codec/pyjson.c) and the body's validation against a field table
+ * parsing, core/pyjson.c) and the body's validation against a field table
  * (app/validate.c). The whole input is used by each: its first line as "METHOD PATH" (or
  * just a path), the whole of it as a body. Besides crashes and sanitizer reports, it checks
  * properties that must hold for any input: a match names a route of the right method and its
@@ -24,7 +24,7 @@
 
 #include "adapters/http_server/router.h"
 #include "app/validate.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -24,7 +24,7 @@
 #include "base/error.h"
 #include "base/sb.h"
 #include "base/uuid.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 #define NOW INT64_C(1700000000000000)
 

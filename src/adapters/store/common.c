@@ -15,7 +15,7 @@
 #include "adapters/store/store_open.h"
 #include "base/error.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 #define URL_HELP "expected sqlite:///path or postgresql://user:pass@host:port/db"
 

@@ -21,7 +21,7 @@
 #include "base/iso8601.h"
 #include "base/sb.h"
 #include "codec/celery.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 static const char *fixture_dir = "tests/unit/codec/fixtures/celery";
 

@@ -16,7 +16,7 @@
 
 #include "base/error.h"
 #include "base/sb.h"
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 /* The document below, built by hand in this key order. */
 static json_t *sample(void)
@@ -163,6 +163,27 @@ static void test_dump_depth_limit(void **state)
     json_decref(root);
 }
 
+/* What a provider request body is: json.dumps with the default settings (the templates of
+ * spec-replay §2.2), and repr() of the same values for placeholders inside strings. */
+static void test_request_body_and_repr(void **state)
+{
+    (void)state;
+    char err[128];
+    const char *text = "{\"a\": \"\\u00e9\\u007f\", \"b\": 1.0, \"c\": [1, null, true],"
+                       " \"d\": \"\\ud83d\\ude00\\\"\\\\/\\u0001\", \"e\": {}, \"f\": []}";
+    json_t *v = pyjson_loads(text, strlen(text), 32, err, sizeof(err));
+    assert_non_null(v);
+    check_dump(v, PYJSON_ENSURE_ASCII,
+               "{\"a\": \"\\u00e9\\u007f\", \"b\": 1.0, \"c\": [1, null, true], "
+               "\"d\": \"\\ud83d\\ude00\\\"\\\\/\\u0001\", \"e\": {}, \"f\": []}");
+    struct sb sb = SB_INIT;
+    assert_int_equal(pyjson_repr_sb(&sb, v), 0);
+    assert_string_equal(sb_str(&sb), "{'a': '\u00e9\\x7f', 'b': 1.0, 'c': [1, None, True], "
+                                     "'d': '\U0001F600\"\\\\/\\x01', 'e': {}, 'f': []}");
+    sb_release(&sb);
+    json_decref(v);
+}
+
 static void test_loads(void **state)
 {
     (void)state;
@@ -244,11 +265,17 @@ static void test_loads_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nested_ascii),     cmocka_unit_test(test_nested_utf8),
-        cmocka_unit_test(test_compact),          cmocka_unit_test(test_scalars),
-        cmocka_unit_test(test_key_order),        cmocka_unit_test(test_dump_sb),
-        cmocka_unit_test(test_dump_depth_limit), cmocka_unit_test(test_loads),
-        cmocka_unit_test(test_loads_errors),     cmocka_unit_test(test_loads_depth),
+        cmocka_unit_test(test_nested_ascii),
+        cmocka_unit_test(test_nested_utf8),
+        cmocka_unit_test(test_compact),
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_key_order),
+        cmocka_unit_test(test_dump_sb),
+        cmocka_unit_test(test_dump_depth_limit),
+        cmocka_unit_test(test_loads),
+        cmocka_unit_test(test_loads_errors),
+        cmocka_unit_test(test_loads_depth),
+        cmocka_unit_test(test_request_body_and_repr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,11 @@ char *pyjson_dumps(const json_t *v, int flags);
  * may hold a partial rendering. */
 int pyjson_dump_sb(struct sb *out, const json_t *v, int flags);
 
+/* Appends Python's repr() of v (borrowed) as the original held it: dict, list, str, int,
+ * float, bool or None ({'a': [1, 2.0, True, None]}). 0, ERR_INVALID or ERR_LIMIT (nested deeper
+ * than PYJSON_MAX_DUMP_DEPTH). */
+int pyjson_repr_sb(struct sb *out, const json_t *v);
+
 /* Parses one JSON value of any type from text[0..len). Strings containing NUL (\u0000) are
  * refused, as are documents whose arrays/objects nest deeper than max_depth (a top-level
  * array or object is depth 1). Returns a new reference, or NULL with a message in err

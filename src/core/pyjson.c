@@ -4,13 +4,15 @@
  * (different separators, different float formatting, no ensure_ascii in Python's sense)
  * cannot be used. This file walks jansson values and writes what Python would: ", " and ": "
  * separators (or the compact pair), keys in insertion order, floats via repr(), and strings
- * escaped with Python's rules. Parsing is jansson's, with a nesting limit on top because
- * the network controls the input.
+ * escaped with Python's rules; and Python's repr() of the same values (dict, list, str, int,
+ * float, bool, None), which templates and the CSV exporter need. Parsing is jansson's, with a
+ * nesting limit on top because the network controls the input.
  */
-#include "codec/pyjson.h"
+#include "core/pyjson.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "base/pynum.h"
@@ -223,6 +225,138 @@ static int dump_value(struct sb *out, const json_t *v, int flags, int depth)
     }
     }
     return ERR_INVALID;
+}
+
+/* Py_UNICODE_ISPRINTABLE for non-ASCII code points: false for the categories Cc, Cf, Cs,
+ * Co, Zl, Zp and Zs, and for noncharacters and the unassigned planes. Unassigned code points
+ * inside assigned blocks are treated as printable (the full Unicode database is not worth
+ * carrying for a repr() quirk). */
+static int py_printable(uint32_t c)
+{
+    static const uint32_t ranges[][2] = {
+        {0x80, 0xA0},       {0xAD, 0xAD},       {0x600, 0x605},      {0x61C, 0x61C},
+        {0x6DD, 0x6DD},     {0x70F, 0x70F},     {0x890, 0x891},      {0x8E2, 0x8E2},
+        {0x1680, 0x1680},   {0x180E, 0x180E},   {0x2000, 0x200F},    {0x2028, 0x202F},
+        {0x205F, 0x2064},   {0x2066, 0x206F},   {0x3000, 0x3000},    {0xD800, 0xF8FF},
+        {0xFDD0, 0xFDEF},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},    {0x110BD, 0x110BD},
+        {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3},  {0x1D173, 0x1D17A},
+        {0x40000, 0xDFFFF}, {0xE0000, 0xE00FF}, {0xE01F0, 0x10FFFF},
+    };
+    if ((c & 0xFFFE) == 0xFFFE)
+        return 0;
+    for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        if (c >= ranges[i][0] && c <= ranges[i][1])
+            return 0;
+    }
+    return 1;
+}
+
+/* repr(str): single quotes unless the text holds a single quote and no double quote;
+ * backslash, the chosen quote, \t \n \r escaped; other controls and non-printable code
+ * points as \xNN, \uNNNN or \UNNNNNNNN; printable non-ASCII kept as UTF-8. */
+static void repr_string(struct sb *out, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    char quote = memchr(str, '\'', n) && !memchr(str, '"', n) ? '"' : '\'';
+    sb_putc(out, quote);
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0) { /* not UTF-8 (jansson never hands such text out): the byte itself */
+            cp = s[i];
+            len = 1;
+        }
+        if (cp == (uint32_t)quote || cp == '\\') {
+            sb_putc(out, '\\');
+            sb_putc(out, (char)cp);
+        } else if (cp == '\t') {
+            sb_puts(out, "\\t");
+        } else if (cp == '\n') {
+            sb_puts(out, "\\n");
+        } else if (cp == '\r') {
+            sb_puts(out, "\\r");
+        } else if (cp < 0x20 || cp == 0x7F) {
+            sb_printf(out, "\\x%02x", (unsigned)cp);
+        } else if (cp < 0x7F || (len > 1 && py_printable(cp))) {
+            sb_append(out, s + i, len);
+        } else if (cp <= 0xFF) {
+            sb_printf(out, "\\x%02x", (unsigned)cp);
+        } else if (cp <= 0xFFFF) {
+            sb_printf(out, "\\u%04x", (unsigned)cp);
+        } else {
+            sb_printf(out, "\\U%08x", (unsigned)cp);
+        }
+        i += len;
+    }
+    sb_putc(out, quote);
+}
+
+static int repr_value(struct sb *out, const json_t *v, int depth)
+{
+    char num[PYNUM_BUFSZ];
+    int rc;
+
+    if (!v)
+        return ERR_INVALID;
+    if (depth > PYJSON_MAX_DUMP_DEPTH)
+        return ERR_LIMIT;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *x;
+        int first = 1;
+        sb_putc(out, '{');
+        json_object_foreach ((json_t *)v, key, x) {
+            if (!first)
+                sb_puts(out, ", ");
+            first = 0;
+            repr_string(out, key, strlen(key));
+            sb_puts(out, ": ");
+            if ((rc = repr_value(out, x, depth + 1)) != 0)
+                return rc;
+        }
+        sb_putc(out, '}');
+        return 0;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *x;
+        sb_putc(out, '[');
+        json_array_foreach (v, i, x) {
+            if (i > 0)
+                sb_puts(out, ", ");
+            if ((rc = repr_value(out, x, depth + 1)) != 0)
+                return rc;
+        }
+        sb_putc(out, ']');
+        return 0;
+    }
+    case JSON_STRING:
+        repr_string(out, json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_INTEGER:
+        sb_append(out, num, pynum_int((int64_t)json_integer_value(v), num));
+        return 0;
+    case JSON_REAL:
+        sb_append(out, num, pynum_float(json_real_value(v), num));
+        return 0;
+    case JSON_TRUE:
+        sb_puts(out, "True");
+        return 0;
+    case JSON_FALSE:
+        sb_puts(out, "False");
+        return 0;
+    case JSON_NULL:
+        sb_puts(out, "None");
+        return 0;
+    }
+    return ERR_INVALID;
+}
+
+int pyjson_repr_sb(struct sb *out, const json_t *v)
+{
+    return repr_value(out, v, 0);
 }
 
 int pyjson_dump_sb(struct sb *out, const json_t *v, int flags)
