@@ -588,35 +588,29 @@ static const char *const health_values[] = {"unknown", "healthy", "degraded", "o
         NULL, FIELD_ANY, 0, 0, 0, 0, 0, 0, NULL                                                    \
     }
 
+/* The fields providers and services share, at the end of all four tables: on create a null
+ * health_status means "unknown" (spec-api-ui §4.4), on update it is a 422 (§10 quirk 4). */
+#define F_SHARED(health_nullable)                                                                  \
+    F_TYPE("allowed_regions", FIELD_STR_LIST, 1), F_INT_GE0("rate_limit_per_minute"),              \
+        F_TYPE("metadata", FIELD_OBJECT, 1), F_TYPE("credentials", FIELD_OBJECT, 1),               \
+        F_ENUM("status", 0, status_values),                                                        \
+        F_ENUM("health_status", health_nullable, health_values),                                   \
+        F_TYPE("last_health_check_at", FIELD_DATETIME, 1),                                         \
+        F_TYPE("health_payload", FIELD_OBJECT, 1), F_END
+
 static const struct field_spec provider_create_spec[] = {
     F_STR("id", 1, 0, 1, 64),
     F_STR("name", 1, 0, 1, 255),
     F_STR("description", 0, 1, 0, 0),
     F_STR("base_url", 0, 1, 0, 512),
-    F_TYPE("allowed_regions", FIELD_STR_LIST, 1),
-    F_INT_GE0("rate_limit_per_minute"),
-    F_TYPE("metadata", FIELD_OBJECT, 1),
-    F_TYPE("credentials", FIELD_OBJECT, 1),
-    F_ENUM("status", 0, status_values),
-    F_ENUM("health_status", 1, health_values),
-    F_TYPE("last_health_check_at", FIELD_DATETIME, 1),
-    F_TYPE("health_payload", FIELD_OBJECT, 1),
-    F_END,
+    F_SHARED(1),
 };
 
 static const struct field_spec provider_update_spec[] = {
     F_STR("name", 0, 0, 1, 255),
     F_STR("description", 0, 1, 0, 0),
     F_STR("base_url", 0, 1, 0, 512),
-    F_TYPE("allowed_regions", FIELD_STR_LIST, 1),
-    F_INT_GE0("rate_limit_per_minute"),
-    F_TYPE("metadata", FIELD_OBJECT, 1),
-    F_TYPE("credentials", FIELD_OBJECT, 1),
-    F_ENUM("status", 0, status_values),
-    F_ENUM("health_status", 0, health_values),
-    F_TYPE("last_health_check_at", FIELD_DATETIME, 1),
-    F_TYPE("health_payload", FIELD_OBJECT, 1),
-    F_END,
+    F_SHARED(0),
 };
 
 static const struct field_spec service_create_spec[] = {
@@ -625,15 +619,7 @@ static const struct field_spec service_create_spec[] = {
     F_STR("action", 1, 0, 1, 255),
     F_STR("category", 0, 1, 0, 255),
     F_STR("default_currency", 0, 1, 3, 3),
-    F_TYPE("allowed_regions", FIELD_STR_LIST, 1),
-    F_INT_GE0("rate_limit_per_minute"),
-    F_TYPE("metadata", FIELD_OBJECT, 1),
-    F_TYPE("credentials", FIELD_OBJECT, 1),
-    F_ENUM("status", 0, status_values),
-    F_ENUM("health_status", 1, health_values),
-    F_TYPE("last_health_check_at", FIELD_DATETIME, 1),
-    F_TYPE("health_payload", FIELD_OBJECT, 1),
-    F_END,
+    F_SHARED(1),
 };
 
 static const struct field_spec service_update_spec[] = {
@@ -641,15 +627,7 @@ static const struct field_spec service_update_spec[] = {
     F_STR("action", 0, 0, 1, 255),
     F_STR("category", 0, 1, 0, 255),
     F_STR("default_currency", 0, 1, 3, 3),
-    F_TYPE("allowed_regions", FIELD_STR_LIST, 1),
-    F_INT_GE0("rate_limit_per_minute"),
-    F_TYPE("metadata", FIELD_OBJECT, 1),
-    F_TYPE("credentials", FIELD_OBJECT, 1),
-    F_ENUM("status", 0, status_values),
-    F_ENUM("health_status", 0, health_values),
-    F_TYPE("last_health_check_at", FIELD_DATETIME, 1),
-    F_TYPE("health_payload", FIELD_OBJECT, 1),
-    F_END,
+    F_SHARED(0),
 };
 
 /* Body key -> column, for the keys whose names differ; a key not listed keeps its name. */
