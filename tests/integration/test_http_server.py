@@ -43,6 +43,23 @@ def test_body_over_one_mib_is_refused(service, sqlite_db):
     assert request(svc, "GET", "/healthz")[0] == 200
 
 
+def test_request_headers_up_to_8_kib_pass_and_oversized_ones_get_431(service, sqlite_db):
+    """Each connection has a 16 KiB memory pool (request line, headers, read buffer): 8 KiB of
+    headers are served, a 64 KiB header is refused with 431, a 1 MiB body still streams
+    through it, and the connection pool recovers."""
+    svc = service(["smplat", "serve"], db_url=sqlite_db)
+    path = "/api/v1/fulfillment/providers/automation/status"
+    status, _, body = request(svc, "GET", path, headers={"X-Trace": "t" * 8192})
+    assert status == 200 and set(json.loads(body)) == {"replay", "alerts"}
+    status, _, _ = request(svc, "GET", path, headers={"X-Trace": "t" * 65536})
+    assert status == 431
+    body = json.dumps({"id": "big", "name": "Big", "metadata": {"pad": "p" * (1000 * 1000)}})
+    status, _, _ = request(svc, "POST", "/api/v1/fulfillment/providers/", body=body,
+                           headers={"Content-Type": "application/json"})
+    assert status == 201
+    assert request(svc, "GET", "/healthz")[0] == 200
+
+
 def test_slow_client_does_not_block_others(service, sqlite_db):
     svc = service(["smplat", "serve"], db_url=sqlite_db)
     stop = threading.Event()
