@@ -3,6 +3,7 @@
  *   api_automation.c  snapshot, status, history, replay/alerts "run now"
  *   api_catalog.c     providers and services CRUD, balance refresh, platform contexts
  *   api_orders.c      provider orders, refill, replay, order intake, state events
+ *   api_followups.c   guardrail follow-ups (record, list)
  * Every handler has the signature of struct route's handle; ctx is the struct api.
  */
 #ifndef SMPLAT_APP_API_ROUTES_H
@@ -26,6 +27,10 @@ API_HANDLER(automation_alerts_run);
 
 /* api_reporting.c */
 API_HANDLER(reporting_blueprint_metrics);
+
+/* api_followups.c */
+API_HANDLER(followups_record);
+API_HANDLER(followups_list);
 
 /* api_catalog.c */
 API_HANDLER(catalog_list_providers);

@@ -30,6 +30,20 @@ enum blueprint_block {
     BLUEPRINT_PRESETS,   /* {presetId, label, selections} */
 };
 
+/* One follow-up to record (spec-alerts §2.2, §7.1). Borrowed; NULL stores SQL NULL. */
+struct followup_input {
+    const char *provider_id;
+    const char *provider_name;
+    const char *action;
+    const char *notes;
+    const char *source;             /* "manual" or "automation": the status's last_source */
+    const json_t *platform_context; /* stored as JSON by alias: {id, label, handle, ...} */
+    const json_t *attachments;      /* stored as JSON: [{id, fileName, ...}] */
+    const char *conversion_cursor;
+    const char *conversion_href;
+    int64_t now_us; /* created_at of the follow-up and updated_at of the status */
+};
+
 struct alert_store_ops {
     /* Provider orders whose order was created at or after starts[nstarts-1], joined to their
      * order item's selected_options preset (presetId, else preset_id; items without one are
@@ -57,6 +71,20 @@ struct alert_store_ops {
     int (*followup_record)(struct store *s, const char *provider_id, const char *provider_name,
                            const char *action, const char *notes, const char *source,
                            int64_t now_us, char id_out[37]);
+
+    /* followup_record with every column of the follow-up (the HTTP API's form). */
+    int (*followup_insert)(struct store *s, const struct followup_input *in, char id_out[37]);
+    /* A provider's follow-ups, newest first (created_at, then id, descending), only those
+     * created before before_us unless it is STORE_NO_TIME, at most limit. *rows is a new array
+     * of objects {id, provider_id, provider_name, action, notes, platform_context,
+     * attachments, conversion_cursor, conversion_href, created_at (microseconds)}, JSON
+     * columns parsed, NULL columns as null. */
+    int (*followup_list)(struct store *s, const char *provider_id, int64_t before_us, size_t limit,
+                         json_t **rows);
+    /* A provider's status row as a new object {provider_id, provider_name, is_paused (bool),
+     * last_action, last_source, updated_at (microseconds), last_follow_up_id}, or *row NULL
+     * when there is none. */
+    int (*guardrail_status_get)(struct store *s, const char *provider_id, json_t **row);
 
     /* The cooldown state of an alert on a channel: 0 with *fingerprint owned (NULL when never
      * sent) and *sent_us. */

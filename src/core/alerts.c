@@ -1093,30 +1093,201 @@ static void title_case(struct sb *sb, const char *s)
     }
 }
 
+/* "<url|name>" of an attachment when both are known, else its name; NULL without a name. */
+static char *attachment_label(const json_t *a)
+{
+    const char *name = str_at(a, "fileName");
+    if (!name || !*name)
+        name = str_at(a, "file_name");
+    if (!name || !*name)
+        name = str_at(a, "assetUrl");
+    if (!name || !*name)
+        return NULL;
+    const char *url = str_at(a, "assetUrl");
+    struct sb sb = SB_INIT;
+    if (url && *url)
+        sb_printf(&sb, "<%s|%s>", url, name);
+    else
+        sb_puts(&sb, name);
+    return sb_detach(&sb);
+}
+
+static json_int_t count_at(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+struct svc_rank {
+    const char *id;
+    const json_t *v;
+    size_t seen; /* insertion order: ties keep it, as Python's stable sort does */
+};
+
+static int by_fail_warn_pass(const void *a, const void *b)
+{
+    const struct svc_rank *x = a, *y = b;
+    const char *keys[] = {"fail", "warn", "pass"};
+    for (size_t i = 0; i < 3; i++) {
+        json_int_t p = count_at(x->v, keys[i]), q = count_at(y->v, keys[i]);
+        if (p != q)
+            return p > q ? -1 : 1;
+    }
+    return x->seen < y->seen ? -1 : x->seen > y->seen;
+}
+
+static int by_overrides(const void *a, const void *b)
+{
+    const struct svc_rank *x = a, *y = b;
+    json_int_t p = count_at(x->v, "totalOverrides"), q = count_at(y->v, "totalOverrides");
+    if (p != q)
+        return p > q ? -1 : 1;
+    return x->seen < y->seen ? -1 : x->seen > y->seen;
+}
+
+/* The services of a telemetry map sorted by cmp; *n entries, free() the array. */
+static struct svc_rank *ranked(const json_t *map, int (*cmp)(const void *, const void *), size_t *n)
+{
+    size_t cap = json_object_size(map), k = 0;
+    struct svc_rank *out = xcalloc(cap ? cap : 1, sizeof(*out));
+    const char *id;
+    json_t *v;
+    json_object_foreach ((json_t *)map, id, v) {
+        if (!json_is_object(v))
+            continue;
+        out[k].id = id;
+        out[k].v = v;
+        out[k].seen = k;
+        k++;
+    }
+    qsort(out, k, sizeof(*out), cmp);
+    *n = k;
+    return out;
+}
+
+/* The telemetry block of §8.4: routed orders, replays, guardrail checks, the three services
+ * with the most guardrail trouble and the three with the most rule overrides. */
+static void telemetry_block(struct sb *sb, const json_t *tel)
+{
+    sb_printf(
+        sb,
+        "\n:bar_chart: Provider automation telemetry\n\u2022 Routed orders: %" JSON_INTEGER_FORMAT,
+        count_at(tel, "totalOrders"));
+    const json_t *rep = json_object_get(tel, "replays");
+    if (count_at(rep, "total") || count_at(rep, "scheduled"))
+        sb_printf(sb,
+                  "\n\u2022 Replays executed %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT
+                  " \u00b7 Failed %" JSON_INTEGER_FORMAT " \u00b7 Scheduled %" JSON_INTEGER_FORMAT,
+                  count_at(rep, "executed"), count_at(rep, "total"), count_at(rep, "failed"),
+                  count_at(rep, "scheduled"));
+    const json_t *g = json_object_get(tel, "guardrails");
+    if (count_at(g, "evaluated"))
+        sb_printf(sb,
+                  "\n\u2022 Guardrail checks %" JSON_INTEGER_FORMAT ": pass %" JSON_INTEGER_FORMAT
+                  " \u00b7 warn %" JSON_INTEGER_FORMAT " \u00b7 fail %" JSON_INTEGER_FORMAT,
+                  count_at(g, "evaluated"), count_at(g, "pass"), count_at(g, "warn"),
+                  count_at(g, "fail"));
+    size_t n, shown = 0;
+    struct svc_rank *r =
+        ranked(json_object_get(tel, "guardrailHitsByService"), by_fail_warn_pass, &n);
+    for (size_t i = 0; i < n && i < 3; i++) {
+        json_int_t w = count_at(r[i].v, "warn"), f = count_at(r[i].v, "fail");
+        if (w == 0 && f == 0)
+            continue;
+        sb_printf(sb, "%s%s (warn %" JSON_INTEGER_FORMAT ", fail %" JSON_INTEGER_FORMAT ")",
+                  shown++ ? ", " : "\n\u2022 Services under watch: ", r[i].id, w, f);
+    }
+    free(r);
+    shown = 0;
+    r = ranked(json_object_get(tel, "ruleOverridesByService"), by_overrides, &n);
+    for (size_t i = 0; i < n && i < 3; i++) {
+        json_int_t t = count_at(r[i].v, "totalOverrides");
+        if (t <= 0)
+            continue;
+        sb_printf(sb, "%s%s (%" JSON_INTEGER_FORMAT ")",
+                  shown++ ? ", " : "\n\u2022 Rule overrides triggered: ", r[i].id, t);
+    }
+    free(r);
+}
+
+char *alerts_followup_message(const struct followup_message *m, const char *frontend_url)
+{
+    struct sb sb = SB_INIT;
+    const char *id = m->provider_id;
+    sb_printf(&sb, ":warning: Guardrail follow-up recorded for *%s* (`%s`)\n",
+              m->provider_name && *m->provider_name ? m->provider_name : id, id);
+    sb_puts(&sb, "\u2022 Action: *");
+    title_case(&sb, m->action);
+    sb_puts(&sb, "*\n");
+    char *t = trim_dup(m->notes);
+    sb_printf(&sb, "\u2022 Notes: %s\n", m->notes && *m->notes ? t : "No notes provided.");
+    free(t);
+    size_t i, shown = 0;
+    json_t *a;
+    json_array_foreach (m->attachments, i, a) {
+        if (shown == 5)
+            break;
+        char *label = json_is_object(a) ? attachment_label(a) : NULL;
+        if (!label)
+            continue;
+        sb_printf(&sb, "%s%s", shown++ ? ", " : "\u2022 Attachments: ", label);
+        free(label);
+    }
+    if (shown)
+        sb_putc(&sb, '\n');
+    if (m->has_status)
+        sb_printf(&sb, "\u2022 Status: *%s*\n", m->is_paused ? "Paused" : "Active");
+    const char *label = str_at(m->platform_context, "label");
+    const char *handle = str_at(m->platform_context, "handle");
+    label = label && *label ? label : NULL;
+    handle = handle && *handle ? handle : NULL;
+    if (label && handle)
+        sb_printf(&sb, "\u2022 Context: %s (%s)\n", label, handle);
+    else if (label || handle)
+        sb_printf(&sb, "\u2022 Context: %s\n", label ? label : handle);
+    char *base = frontend_base(frontend_url);
+    sb_printf(&sb, "<%s/admin/fulfillment/providers/%s?tab=automation|Open dashboard>",
+              base ? base : "", id);
+    if (m->telemetry)
+        telemetry_block(&sb, m->telemetry);
+    const char *cursor =
+        m->conversion_cursor && *m->conversion_cursor ? m->conversion_cursor : NULL;
+    const char *href = m->conversion_href && *m->conversion_href ? m->conversion_href : NULL;
+    if (href || base) {
+        sb_printf(&sb, "\n\u2022 %s: <",
+                  cursor ? "Historical conversion slice" : "Live conversion snapshot");
+        if (href) {
+            sb_puts(&sb, href);
+        } else {
+            sb_printf(&sb, "%s/admin/reports", base);
+            if (cursor) {
+                char *q = alerts_quote_plus(cursor);
+                sb_printf(&sb, "?conversionCursor=%s", q);
+                free(q);
+            }
+            sb_puts(&sb, "#experiment-analytics");
+        }
+        sb_puts(&sb, "|Open conversions>");
+        if (cursor)
+            sb_printf(&sb, " (cursor %s)", cursor);
+    }
+    free(base);
+    return sb_detach(&sb);
+}
+
 char *alerts_followup_slack_text(const char *provider_id, const char *provider_name,
                                  const char *action, const char *notes, int is_paused,
                                  const char *frontend_url)
 {
-    struct sb sb = SB_INIT;
-    sb_printf(&sb, ":warning: Guardrail follow-up recorded for *%s* (`%s`)\n",
-              provider_name && *provider_name ? provider_name : provider_id, provider_id);
-    sb_puts(&sb, "\u2022 Action: *");
-    title_case(&sb, action);
-    sb_puts(&sb, "*\n");
-    char *t = trim_dup(notes);
-    sb_printf(&sb, "\u2022 Notes: %s\n", notes && *notes ? t : "No notes provided.");
-    free(t);
-    sb_printf(&sb, "\u2022 Status: *%s*\n", is_paused ? "Paused" : "Active");
-    char *base = frontend_base(frontend_url);
-    sb_printf(&sb, "<%s/admin/fulfillment/providers/%s?tab=automation|Open dashboard>",
-              base ? base : "", provider_id);
-    if (base)
-        sb_printf(&sb,
-                  "\n\u2022 Live conversion snapshot: "
-                  "<%s/admin/reports#experiment-analytics|Open conversions>",
-                  base);
-    free(base);
-    return sb_detach(&sb);
+    struct followup_message m = {
+        .provider_id = provider_id,
+        .provider_name = provider_name,
+        .action = action,
+        .notes = notes,
+        .has_status = 1,
+        .is_paused = is_paused,
+    };
+    return alerts_followup_message(&m, frontend_url);
 }
 
 json_t *alerts_slack_payload(const char *text, const char *channel)

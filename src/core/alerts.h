@@ -144,6 +144,26 @@ char *alerts_followup_slack_text(const char *provider_id, const char *provider_n
                                  const char *action, const char *notes, int is_paused,
                                  const char *frontend_url);
 
+/* Everything the follow-up Slack message (§8.4) can show; all borrowed, NULL when absent. */
+struct followup_message {
+    const char *provider_id;
+    const char *provider_name;
+    const char *action;
+    const char *notes;
+    const json_t *attachments;      /* [{fileName|file_name, assetUrl}, ...] */
+    int has_status;                 /* a status row is known: the Status line */
+    int is_paused;                  /* its is_paused */
+    const json_t *platform_context; /* {label, handle, ...} */
+    const json_t *telemetry;        /* the §3.3 telemetry: the telemetry block (HTTP path) */
+    const char *conversion_cursor;
+    const char *conversion_href;
+};
+
+/* The follow-up Slack text of any follow-up (§8.4), with the attachments, context,
+ * telemetry and conversion lines when given. With only the worker's fields it is exactly
+ * alerts_followup_slack_text's message. New string. */
+char *alerts_followup_message(const struct followup_message *m, const char *frontend_url);
+
 /* {"text": text} plus "channel" when channel is non-empty. New object. */
 json_t *alerts_slack_payload(const char *text, const char *channel);
 

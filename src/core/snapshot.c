@@ -5,12 +5,20 @@
  * provider cost and a customer price are all present, and rule overrides from
  * payload.serviceRules. Numbers follow Python's checks: numeric strings count, blank strings
  * do not, booleans are numbers.
+ *
+ * The follow-up variant (spec-alerts §3.3, the original's provider_telemetry.py) counts the
+ * same things with the differences that module has: snake_case fallbacks for the replay lists
+ * and guardrail keys, statuses compared trimmed and lowercased, idle orders skipped, a rule's
+ * label fixed by its first occurrence and a service's override bucket made only for a valid
+ * rule. One counting routine serves both, switched by a flag, so that they cannot drift apart
+ * elsewhere.
  */
 #include "core/snapshot.h"
 
 #include <ctype.h>
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/num.h"
 #include "base/sb.h"
@@ -65,23 +73,53 @@ static int as_number(const json_t *v, double *out)
     return 0;
 }
 
-static int status_is(const json_t *e, const char *status)
+/* Whether entry e has the given status: exactly in the snapshot, trimmed and case-folded in
+ * the follow-up variant. */
+static int status_is(const json_t *e, const char *status, int followup)
 {
     const json_t *st = json_object_get(e, "status");
-    return json_is_string(st) && strcmp(json_string_value(st), status) == 0;
+    if (!json_is_string(st))
+        return 0;
+    if (!followup)
+        return strcmp(json_string_value(st), status) == 0;
+    const char *a = json_string_value(st), *b = a + json_string_length(st);
+    while (a < b && isspace((unsigned char)*a))
+        a++;
+    while (b > a && isspace((unsigned char)b[-1]))
+        b--;
+    return (size_t)(b - a) == strlen(status) && strncasecmp(a, status, (size_t)(b - a)) == 0;
 }
 
-const char *snapshot_guardrail_status(const json_t *config, double price, double cost)
+/* A guardrail threshold of config: the camelCase key, else (follow-up variant) the snake_case
+ * one. */
+static int limit_of(const json_t *config, const char *camel, const char *snake, int followup,
+                    double *out)
+{
+    const json_t *v = json_object_get(config, camel);
+    if (!v && followup)
+        v = json_object_get(config, snake);
+    return as_number(v, out);
+}
+
+static const char *guardrail_status(const json_t *config, double price, double cost, int followup)
 {
     if (price <= 0)
         return "idle";
     double margin = price - cost, pct = margin / price * 100.0, limit;
-    if ((as_number(json_object_get(config, "minimumMarginAbsolute"), &limit) && margin < limit) ||
-        (as_number(json_object_get(config, "minimumMarginPercent"), &limit) && pct < limit))
+    if ((limit_of(config, "minimumMarginAbsolute", "minimum_margin_absolute", followup, &limit) &&
+         margin < limit) ||
+        (limit_of(config, "minimumMarginPercent", "minimum_margin_percent", followup, &limit) &&
+         pct < limit))
         return "fail";
-    if (as_number(json_object_get(config, "warningMarginPercent"), &limit) && pct < limit)
+    if (limit_of(config, "warningMarginPercent", "warning_margin_percent", followup, &limit) &&
+        pct < limit)
         return "warn";
     return "pass";
+}
+
+const char *snapshot_guardrail_status(const json_t *config, double price, double cost)
+{
+    return guardrail_status(config, price, cost, 0);
 }
 
 /* service_id, else provider_id, else "unknown". */
@@ -132,7 +170,7 @@ static char *trimmed(const json_t *v)
     return b > a ? xstrndup(a, (size_t)(b - a)) : NULL;
 }
 
-static void add_guardrails(json_t *tel, const json_t *row, const json_t *payload)
+static void add_guardrails(json_t *tel, const json_t *row, const json_t *payload, int followup)
 {
     const json_t *config = json_object_get(payload, "guardrails");
     if (!json_is_object(config)) {
@@ -145,7 +183,9 @@ static void add_guardrails(json_t *tel, const json_t *row, const json_t *payload
         !as_number(json_object_get(payload, "providerCostAmount"), &cost) ||
         !as_number(json_object_get(row, "amount"), &price))
         return;
-    const char *status = snapshot_guardrail_status(config, price, cost);
+    const char *status = guardrail_status(config, price, cost, followup);
+    if (followup && strcmp(status, "idle") == 0)
+        return; /* the follow-up variant does not count idle orders at all */
     json_t *g = json_object_get(tel, "guardrails");
     json_t *hit =
         child(json_object_get(tel, "guardrailHitsByService"), service_key(row), guard_bucket_new);
@@ -157,14 +197,16 @@ static void add_guardrails(json_t *tel, const json_t *row, const json_t *payload
     }
 }
 
-static void add_rules(json_t *tel, const json_t *row, const json_t *payload)
+static void add_rules(json_t *tel, const json_t *row, const json_t *payload, int followup)
 {
     const json_t *rules = json_object_get(payload, "serviceRules");
     if (!json_is_array(rules) || json_array_size(rules) == 0)
         return;
-    json_t *bucket =
-        child(json_object_get(tel, "ruleOverridesByService"), service_key(row), rules_bucket_new);
-    json_t *by_id = json_object_get(bucket, "rules");
+    /* The snapshot makes the bucket for any non-empty list; the follow-up variant only once a
+     * valid rule shows up. */
+    json_t *bucket = followup ? NULL
+                              : child(json_object_get(tel, "ruleOverridesByService"),
+                                      service_key(row), rules_bucket_new);
     size_t i;
     json_t *r;
     json_array_foreach (rules, i, r) {
@@ -173,29 +215,45 @@ static void add_rules(json_t *tel, const json_t *row, const json_t *payload)
         char *id = trimmed(json_object_get(r, "id"));
         if (!id)
             continue;
+        if (!bucket)
+            bucket = child(json_object_get(tel, "ruleOverridesByService"), service_key(row),
+                           rules_bucket_new);
+        json_t *by_id = json_object_get(bucket, "rules");
         bump(bucket, "totalOverrides", 1);
         json_t *entry = json_object_get(by_id, id);
-        if (!entry) {
+        int first = entry == NULL;
+        if (first) {
             entry = json_pack("{s:s,s:n,s:i}", "id", id, "label", "count", 0);
             json_object_set_new(by_id, id, entry);
         }
         bump(entry, "count", 1);
         char *label = trimmed(json_object_get(r, "label"));
-        if (label) /* the latest non-blank label wins */
+        /* The snapshot keeps the latest non-blank label; the follow-up variant the label of
+         * the rule's first occurrence, blank or not. */
+        if (label && (!followup || first))
             json_object_set_new(entry, "label", json_string(label));
         free(label);
         free(id);
     }
 }
 
-void snapshot_add_order(json_t *tel, const json_t *row)
+/* payload[key], else (follow-up variant) payload[alt] when key is absent or null. */
+static const json_t *list_of(const json_t *payload, const char *key, const char *alt, int followup)
+{
+    const json_t *v = json_object_get(payload, key);
+    if (followup && (!v || json_is_null(v)))
+        v = json_object_get(payload, alt);
+    return v;
+}
+
+static void add_order(json_t *tel, const json_t *row, int followup)
 {
     bump(tel, "totalOrders", 1);
     const json_t *payload = json_object_get(row, "payload");
     if (!json_is_object(payload))
         return;
     json_t *rep = json_object_get(tel, "replays");
-    const json_t *arr = json_object_get(payload, "replays");
+    const json_t *arr = list_of(payload, "replays", "replay_entries", followup);
     size_t i;
     json_t *e;
     if (json_is_array(arr)) {
@@ -203,21 +261,43 @@ void snapshot_add_order(json_t *tel, const json_t *row)
             if (!json_is_object(e))
                 continue;
             bump(rep, "total", 1);
-            if (status_is(e, "executed"))
+            if (status_is(e, "executed", followup))
                 bump(rep, "executed", 1);
-            else if (status_is(e, "failed"))
+            else if (status_is(e, "failed", followup))
                 bump(rep, "failed", 1);
         }
     }
-    arr = json_object_get(payload, "scheduledReplays");
+    arr = list_of(payload, "scheduledReplays", "scheduled_replays", followup);
     if (json_is_array(arr)) {
         json_array_foreach (arr, i, e) {
-            if (json_is_object(e) && status_is(e, "scheduled"))
+            if (json_is_object(e) && status_is(e, "scheduled", followup))
                 bump(rep, "scheduled", 1);
         }
     }
-    add_guardrails(tel, row, payload);
-    add_rules(tel, row, payload);
+    add_guardrails(tel, row, payload, followup);
+    add_rules(tel, row, payload, followup);
+}
+
+void snapshot_add_order(json_t *tel, const json_t *row)
+{
+    add_order(tel, row, 0);
+}
+
+void snapshot_followup_add_order(json_t *tel, const json_t *row)
+{
+    add_order(tel, row, 1);
+}
+
+json_t *snapshot_followup_telemetry(const json_t *rows)
+{
+    if (json_array_size(rows) == 0)
+        return NULL;
+    json_t *tel = snapshot_telemetry_new();
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row)
+        add_order(tel, row, 1);
+    return tel;
 }
 
 static void add_counters(json_t *to, const json_t *from)

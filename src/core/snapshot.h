@@ -15,6 +15,18 @@ json_t *snapshot_telemetry_new(void);
  * returns them) into tel. */
 void snapshot_add_order(json_t *tel, const json_t *row);
 
+/* The follow-up telemetry variant (spec-alerts §3.3): what the guardrail follow-up API and
+ * its Slack message show. It reads a provider's latest SNAPSHOT_FOLLOWUP_LIMIT provider
+ * orders. */
+#define SNAPSHOT_FOLLOWUP_LIMIT 50
+
+/* Counts one provider-order row into tel with the follow-up variant's rules. */
+void snapshot_followup_add_order(json_t *tel, const json_t *row);
+
+/* The follow-up telemetry of rows (an array of provider-order rows): a new Telemetry object,
+ * or NULL when rows is empty or not an array. */
+json_t *snapshot_followup_telemetry(const json_t *rows);
+
 /* Adds the counters of tel into agg; a rule's label in agg is the first non-empty one seen. */
 void snapshot_merge(json_t *agg, const json_t *tel);
 

@@ -104,8 +104,32 @@ def _seed(url, provider_url):
                    f"{q(po_id)}, {q(order_id)}, {q(item_id)}, {q(pid)}, {q(name)}, {q(pid + '-svc')}, "
                    f"'followers', 12.0, 'EUR', {q(payload)});")
         seed["providers"][pid] = {"providerOrderId": po_id, "orderId": order_id, "preset": preset}
+    sql += _followups_sql()
+    seed["followups"] = {"ui-alpha": 7, "ui-beta": 0}
     db_exec(url, "\n".join(sql))
     return seed
+
+
+def _followups_sql():
+    """Seven guardrail follow-ups of ui-alpha (newest: a manual escalation with a platform
+    context and a conversion cursor; oldest: the alert worker's pause) and its status row:
+    paused by hand (so the alert worker of "Run now" leaves it paused). ui-beta has none."""
+    actions = ["escalate_to_ops", "note_margin", "resume", "pause", "escalate_to_ops", "checked_panel", "pause"]
+    sql = []
+    last_id = None
+    for i, action in enumerate(actions):
+        fid = str(uuid.uuid4())
+        last_id = last_id or fid
+        created = f"2026-11-2{7 - i}T10:0{i}:00+00:00"
+        ctx = {"id": "ig", "label": "Instagram", "handle": "@alpha", "platformType": "instagram"} if i == 0 else None
+        sql.append("INSERT INTO provider_guardrail_followup (id, provider_id, provider_name, action, notes, "
+                   "platform_context, conversion_cursor, created_at) VALUES ("
+                   f"{q(fid)}, 'ui-alpha', 'Alpha Panel', {q(action)}, {q(f'Seeded follow-up {i + 1}')}, "
+                   f"{q(ctx) if ctx else 'NULL'}, {q('2026-11-01T00:00:00Z') if i == 0 else 'NULL'}, {q(created)});")
+    sql.append("INSERT INTO provider_guardrail_status (provider_id, provider_name, last_action, is_paused, "
+               f"last_source, updated_at, last_follow_up_id) VALUES ('ui-alpha', 'Alpha Panel', 'pause', 1, "
+               f"'manual', '2026-11-27T10:00:00+00:00', {q(last_id)});")
+    return sql
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "adapters/store/store_alerts.h"
 #include "adapters/store/store_internal.h"
 #include "adapters/store/store_open.h"
 #include "base/error.h"
@@ -1140,6 +1141,98 @@ static void test_status(void **state)
     free(v);
 }
 
+/* The guardrail follow-up ops of core/alert_store.h: every column round-trips (JSON columns
+ * parsed), the status upsert follows spec-alerts §7.1 (pause/resume set is_paused, other
+ * actions keep it, the name is kept when the new one is NULL), and the list pages newest
+ * first with a created_at cursor. */
+static void test_followups(void **state)
+{
+    (void)state;
+    const struct alert_store_ops *a = store_alert_ops(g_s);
+    char id1[37], id2[37], id3[37];
+    json_t *ctx = json_pack("{s:s,s:s,s:n}", "id", "ig", "label", "Instagram", "handle");
+    json_t *att =
+        json_pack("[{s:s,s:s,s:s,s:s,s:s}]", "id", "a1", "fileName", "x.png", "assetUrl",
+                  "https://cdn/x.png", "storageKey", "k/x", "uploadedAt", "2025-01-01T00:00:00Z");
+    struct followup_input in = {
+        .provider_id = "fu-prov",
+        .provider_name = "Follow Up",
+        .action = "pause",
+        .notes = "first",
+        .source = "manual",
+        .platform_context = ctx,
+        .attachments = att,
+        .conversion_cursor = "cur",
+        .conversion_href = "https://x/conv",
+        .now_us = NOW,
+    };
+    json_t *row = NULL, *rows = NULL;
+    ok(g_s, a->guardrail_status_get(g_s, "fu-prov", &row), "guardrail_status_get");
+    assert_null(row);
+    ok(g_s, a->followup_insert(g_s, &in, id1), "followup_insert");
+    ok(g_s, a->guardrail_status_get(g_s, "fu-prov", &row), "guardrail_status_get");
+    assert_non_null(row);
+    assert_true(json_is_true(json_object_get(row, "is_paused")));
+    assert_string_equal(json_string_value(json_object_get(row, "last_action")), "pause");
+    assert_string_equal(json_string_value(json_object_get(row, "last_source")), "manual");
+    assert_string_equal(json_string_value(json_object_get(row, "last_follow_up_id")), id1);
+    assert_int_equal(json_integer_value(json_object_get(row, "updated_at")), NOW);
+    json_decref(row);
+
+    in.action = "escalate_to_ops";
+    in.provider_name = NULL;
+    in.notes = NULL;
+    in.platform_context = NULL;
+    in.attachments = NULL;
+    in.conversion_cursor = NULL;
+    in.conversion_href = NULL;
+    in.source = "automation";
+    in.now_us = NOW + 1;
+    ok(g_s, a->followup_insert(g_s, &in, id2), "followup_insert");
+    ok(g_s, a->guardrail_status_get(g_s, "fu-prov", &row), "guardrail_status_get");
+    assert_true(json_is_true(json_object_get(row, "is_paused"))); /* unchanged */
+    assert_string_equal(json_string_value(json_object_get(row, "provider_name")), "Follow Up");
+    assert_string_equal(json_string_value(json_object_get(row, "last_source")), "automation");
+    json_decref(row);
+    ok(g_s, a->followup_record(g_s, "fu-prov", NULL, "resume", "r", "automation", NOW + 2, id3),
+       "followup_record");
+    ok(g_s, a->guardrail_status_get(g_s, "fu-prov", &row), "guardrail_status_get");
+    assert_true(json_is_false(json_object_get(row, "is_paused")));
+    assert_string_equal(json_string_value(json_object_get(row, "last_follow_up_id")), id3);
+    json_decref(row);
+
+    ok(g_s, a->followup_list(g_s, "fu-prov", STORE_NO_TIME, 10, &rows), "followup_list");
+    assert_int_equal(json_array_size(rows), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "id")), id3);
+    json_t *first = json_array_get(rows, 2);
+    assert_string_equal(json_string_value(json_object_get(first, "id")), id1);
+    assert_true(json_equal(json_object_get(first, "platform_context"), ctx));
+    assert_true(json_equal(json_object_get(first, "attachments"), att));
+    assert_string_equal(json_string_value(json_object_get(first, "conversion_cursor")), "cur");
+    assert_string_equal(json_string_value(json_object_get(first, "conversion_href")),
+                        "https://x/conv");
+    assert_string_equal(json_string_value(json_object_get(first, "provider_name")), "Follow Up");
+    assert_int_equal(json_integer_value(json_object_get(first, "created_at")), NOW);
+    json_t *second = json_array_get(rows, 1);
+    assert_true(json_is_null(json_object_get(second, "platform_context")));
+    assert_true(json_is_null(json_object_get(second, "notes")));
+    assert_true(json_is_null(json_object_get(second, "provider_name")));
+    json_decref(rows);
+
+    ok(g_s, a->followup_list(g_s, "fu-prov", NOW + 2, 1, &rows), "followup_list cursor");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "id")), id2);
+    json_decref(rows);
+    ok(g_s, a->followup_list(g_s, "fu-prov", NOW, 10, &rows), "followup_list before first");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+    ok(g_s, a->followup_list(g_s, "other", STORE_NO_TIME, 10, &rows), "followup_list other");
+    assert_int_equal(json_array_size(rows), 0);
+    json_decref(rows);
+    json_decref(ctx);
+    json_decref(att);
+}
+
 /* ---- concurrency ---- */
 
 #define CONC_ORDERS 50
@@ -1351,6 +1444,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_runs),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_followups),
         cmocka_unit_test(test_catalog),
         cmocka_unit_test(test_orders),
         cmocka_unit_test(test_claim_concurrency),

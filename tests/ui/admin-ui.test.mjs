@@ -101,6 +101,65 @@ test('provider detail route renders one provider', async () => {
   await page.close();
 });
 
+// ---- guardrail follow-ups ------------------------------------------------------------------
+
+const FOLLOWUPS = '/api/v1/reporting/guardrails/followups';
+
+test('catalog panels show the guardrail follow-up timeline with "Load more"', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers`);
+  const box = page.locator('#provider-ui-alpha details.followups');
+  assert(await box.evaluate((el) => el.open), 'the timeline should be open when there are entries');
+  assert(await box.locator('li.followup').count() === 5, 'the first page shows 5 follow-ups');
+  const first = box.locator('li.followup').first();
+  const text = await first.textContent();
+  assert(text.includes('Escalated to ops') && text.includes('Seeded follow-up 1') && text.includes('2026-11-27 10:00 UTC'), `first entry: ${text}`);
+  assert((await first.locator('[data-testid="followup-context"]').textContent()) === 'Instagram (@alpha)', 'platform context pill');
+  assert((await first.locator('[data-testid="followup-conversion"]').getAttribute('href')).includes('conversionCursor='), 'conversion link');
+  const labels = await box.locator('li.followup .chip').allTextContents();
+  assert(labels.includes('Resumed automation') && labels.includes('Paused variant') && labels.includes('note_margin'), `labels: ${labels}`);
+  await box.getByRole('button', { name: 'Load more' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#provider-ui-alpha details.followups li.followup').length === 7, null, { timeout: 15000 });
+  assert(await box.getByRole('button', { name: 'Load more' }).isHidden(), '"Load more" should disappear at the end');
+  const beta = page.locator('#provider-ui-beta details.followups');
+  assert(!(await beta.evaluate((el) => el.open)), 'an empty timeline starts closed');
+  assert((await beta.textContent()).includes('No guardrail follow-ups have been logged for ui-beta.'), 'empty text');
+  await shot(page, 'admin-fulfillment-providers-followups');
+  await page.close();
+});
+
+test('provider detail shows status, telemetry and the follow-up timeline; recording prepends', async () => {
+  const page = await open(`${BASE}/admin/fulfillment/providers/ui-alpha?tab=automation`);
+  expectAll(await headings(page), ['Alpha Panel', 'Guardrail follow-ups', 'Provider automation telemetry', 'Record follow-up'], 'provider detail (alpha)');
+  const status = await page.locator('[data-testid="guardrail-status"]').textContent();
+  assert(status === 'Current status: Paused · Last action pause on 2026-11-27 10:00 UTC', `status: ${status}`);
+  const tel = await page.locator('[data-testid="followup-telemetry"]').textContent();
+  assert(tel.includes('Routed orders') && tel.includes('Guardrail checks') && tel.includes('Rule overrides: ui-alpha-svc (1)'), `telemetry: ${tel}`);
+  assert(await page.locator('details.provider details.followups').count() === 0, 'the panel does not repeat the timeline');
+  const items = page.locator('#automation li.followup');
+  assert(await items.count() === 5, 'detail timeline first page');
+  await shot(page, 'admin-fulfillment-provider-detail-followups');
+
+  const form = page.locator('#record-followup');
+  await form.getByLabel('Action', { exact: true }).selectOption('escalate_to_ops');
+  await form.getByLabel('Notes').fill('Checked margins with the provider');
+  await form.getByRole('button', { name: 'Record follow-up' }).click();
+  await page.waitForFunction(() => document.querySelector('#record-followup .result')?.textContent === 'Follow-up recorded', null, { timeout: 15000 });
+  const top = await items.first().textContent();
+  assert(top.includes('Escalated to ops') && top.includes('Checked margins with the provider'), `new entry: ${top}`);
+  const now = await page.locator('[data-testid="guardrail-status"]').textContent();
+  assert(now.startsWith('Current status: Paused · Last action escalate_to_ops'), `status after recording: ${now}`);
+  const listed = await apiGet(`${BASE}${FOLLOWUPS}?providerId=ui-alpha&limit=1`);
+  assert(listed.entries[0].notes === 'Checked margins with the provider', `API: ${JSON.stringify(listed.entries[0])}`);
+
+  await form.getByLabel('Action', { exact: true }).selectOption('other');
+  await form.getByLabel('Other action').fill('x'.repeat(65));
+  await form.getByRole('button', { name: 'Record follow-up' }).click();
+  await page.waitForFunction(() => document.querySelector('#record-followup .result.error')?.textContent.includes('at most 64 characters'), null, { timeout: 15000 });
+  assert(await page.locator('#record-followup .result[role="alert"]').count() === 1, 'the failure is announced');
+  await shot(page, 'admin-fulfillment-provider-detail-record');
+  await page.close();
+});
+
 test('merchandising page renders cohort load alerts and the automation pulse', async () => {
   const page = await open(`${BASE}/admin/merchandising`);
   expectAll(await headings(page), ['Merchandising', 'Cohort load alerts', 'Risky presets', 'Provider automation pulse', 'Automation cadence'], '/admin/merchandising');

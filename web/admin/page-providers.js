@@ -1,9 +1,12 @@
 // /admin/fulfillment/providers and /admin/fulfillment/providers/{id} (spec §9.4): cohort pulse,
 // automation status, provider registration and the provider catalog with wallets, provider
-// orders (refill, replay, schedule), settings and services.
+// orders (refill, replay, schedule), guardrail follow-ups, settings and services. The detail
+// route adds the provider's follow-up timeline with its guardrail status, telemetry and the
+// "Record follow-up" form (§9.10, §9.11).
 import { api, settle, PROVIDERS } from './api.js';
 import { h, section, empty, errorLine, chip, isObj, fmtTime, prettyJson, busy, resultLine, showResult, params, fill, add, lazyDetails } from './dom.js';
-import { automationStatusPanel, collectAutoActions, actionChip } from './status-panel.js';
+import { automationStatusPanel } from './status-panel.js';
+import { followupTimeline, statusLine, telemetryBox, recordForm } from './followups.js';
 import { providerOrderCard, summarizeTelemetry, telemetryPanel } from './order-card.js';
 import { cohortSection, loadBlueprint } from './cohort.js';
 import { providerFields, providerBody, serviceFields, serviceBody } from './forms.js';
@@ -123,6 +126,9 @@ function panelBody(provider, ctx, panel, flash) {
   const orders = ordersBlock(provider);
   panel.reloadOrders = () => orders.load();
 
+  // Guardrail follow-ups (the detail route shows them in its own section instead)
+  const followups = ctx.detail ? null : followupTimeline(provider.id);
+
   // Settings and delete: built when "Provider settings" is first opened.
   const settingsBlock = () => {
     const settingsLine = resultLine();
@@ -189,12 +195,13 @@ function panelBody(provider, ctx, panel, flash) {
     panelResult,
     wallet,
     h('div', { class: 'sub' }, h('h3', { text: 'Provider orders' }), h('p', { class: 'muted small', text: 'Track downstream engagements and issue refills.' }), orders),
+    followups,
     lazyDetails({ class: 'sub' }, 'Provider settings', settingsBlock),
     h('div', { class: 'sub' },
       h('div', { class: 'row spread' }, h('h3', { text: 'Services' }), h('span', { class: 'muted small', text: `${services.length} registered` })),
       services.length ? serviceCards : empty('No services registered for this provider.'),
       lazyDetails({}, 'Add new service', addServiceForm)));
-  return orders.load();
+  return Promise.all([orders.load(), followups?.load()]);
 }
 
 // ---- the page ------------------------------------------------------------------------------
@@ -218,14 +225,34 @@ function registerSection(onCreated) {
   return section('register', 'Catalog', 'Register new provider', 'Persist a new fulfillment provider, including allowed regions, credentials, and default status.', lazyDetails({ class: 'plain-details' }, 'Open the registration form', build));
 }
 
-function automationSection(providerId) {
-  const body = h('div', {}, h('p', { class: 'muted', text: 'Loading automation follow-ups…' }));
-  settle([api(`${PROVIDERS}/automation/status/history?limit=10`)]).then(([hi]) => {
-    if (!hi.ok) return fill(body, errorLine(`Run history unavailable: ${hi.error.message}`));
-    const actions = (hi.value?.alerts || []).flatMap((e) => collectAutoActions(e)).filter((a) => a.providerId === providerId);
-    fill(body, actions.length ? h('div', { class: 'chips' }, actions.map(actionChip)) : empty(`No guardrail follow-ups have been logged for ${providerId}.`));
+// The detail route's automation tab: guardrail status, follow-up telemetry, the follow-up
+// timeline (from the follow-up API) and the "Record follow-up" form.
+function automationSection(providerId, provider) {
+  const statusSlot = h('div', { role: 'status', 'aria-live': 'polite' }, h('p', { class: 'muted', text: 'Loading guardrail status…' }));
+  const telemetrySlot = h('div', {});
+  const show = (data) => {
+    fill(statusSlot, statusLine(data?.status));
+    fill(telemetrySlot, telemetryBox(data?.providerTelemetry));
+  };
+  let first = true;
+  const timeline = followupTimeline(providerId, {
+    heading: 'h3',
+    onPage: (data) => {
+      if (first) show(data);
+      first = false;
+    },
   });
-  return section('automation', 'Automation', 'Guardrail follow-ups', 'Auto pause and resume actions the alert worker took for this provider.', body);
+  const form = recordForm(providerId, provider?.name || null, (answer) => {
+    timeline.prepend(answer.entry);
+    show(answer);
+  });
+  const body = h('div', {}, statusSlot, telemetrySlot, timeline,
+    h('div', { class: 'sub' }, h('h3', { text: 'Record follow-up' }), form));
+  const sec = section('automation', 'Automation', 'Guardrail follow-ups', `Follow-ups logged for ${provider?.name || providerId}: escalations, pauses and resumes by operators and the alert worker.`, body);
+  sec.ready = timeline.load().then(() => {
+    if (first) fill(statusSlot, errorLine('Guardrail status unavailable.'));
+  });
+  return sec;
 }
 
 export default async function render(main, route) {
@@ -247,7 +274,7 @@ export default async function render(main, route) {
   const catalog = section('catalog', 'Catalog', 'Provider catalog', 'Review persisted providers, update operational status, and manage individual fulfillment services.', catalogBody);
   let providers = prov.ok && Array.isArray(prov.value) ? prov.value : [];
 
-  const ctx = { onDeleted: (id) => { providers = providers.filter((p) => p.id !== id); } };
+  const ctx = { detail: Boolean(detailId), onDeleted: (id) => { providers = providers.filter((p) => p.id !== id); } };
   function renderCatalog() {
     if (!prov.ok) return fill(catalogBody, errorLine(`Providers unavailable: ${prov.error.message}`));
     const shown = filterId ? providers.filter((p) => p.id === filterId) : providers;
@@ -259,11 +286,13 @@ export default async function render(main, route) {
   renderCatalog();
   document.addEventListener('automation:run', () => catalogBody.querySelectorAll('details.provider').forEach((p) => p.reloadOrders?.()));
 
+  let automation = null;
   if (detailId) {
     const p = providers.find((x) => x.id === detailId);
     document.title = `${p ? p.name : detailId} · Provider · smplat admin`;
-    fill(main, crumbs, h('h1', { text: p ? p.name : detailId }), catalog, automationSection(detailId), statusPanel);
-    if (q.get('tab') === 'automation') document.getElementById('automation')?.scrollIntoView();
+    automation = automationSection(detailId, p);
+    fill(main, crumbs, h('h1', { text: p ? p.name : detailId }), catalog, automation, statusPanel);
+    if (q.get('tab') === 'automation') automation.ready.then(() => document.getElementById('automation')?.scrollIntoView());
   } else {
     fill(main, crumbs, h('h1', {}, 'Provider catalog'), cohortSlot, statusPanel,
       registerSection((created) => {
@@ -273,5 +302,5 @@ export default async function render(main, route) {
       catalog);
     if (filterId) document.getElementById(`provider-${filterId}`)?.scrollIntoView();
   }
-  await Promise.all([statusPanel.ready, cohortReady, ...[...catalogBody.querySelectorAll('details.provider')].map((p) => p.ready)]);
+  await Promise.all([statusPanel.ready, cohortReady, automation?.ready, ...[...catalogBody.querySelectorAll('details.provider')].map((p) => p.ready)]);
 }

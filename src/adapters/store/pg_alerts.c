@@ -236,27 +236,35 @@ static int pga_guardrail_statuses(struct store *base, struct guardrail_status_ro
     return 0;
 }
 
-static int pga_followup_record(struct store *base, const char *provider_id,
-                               const char *provider_name, const char *action, const char *notes,
-                               const char *source, int64_t now_us, char id_out[37])
+static int pga_followup_insert(struct store *base, const struct followup_input *in, char id_out[37])
 {
     struct pg_store *s = pg_of(base);
     char now[ISO_BUFSZ];
     int own, rc;
     uuid4(id_out);
-    time_param(now_us, now);
+    time_param(in->now_us, now);
     rc = pg_enter(s, &own);
     if (rc != 0)
         return rc;
-    const char *p1[6] = {id_out, provider_id, provider_name, action, notes, now};
+    char *context = in->platform_context && !json_is_null(in->platform_context)
+                        ? store_json_dump(in->platform_context)
+                        : NULL;
+    char *attachments =
+        in->attachments && !json_is_null(in->attachments) ? store_json_dump(in->attachments) : NULL;
+    const char *p1[10] = {
+        id_out,  in->provider_id, in->provider_name,     in->action,          in->notes,
+        context, attachments,     in->conversion_cursor, in->conversion_href, now};
     rc = pg_query(s, "followup_insert",
                   "INSERT INTO provider_guardrail_followup (id, provider_id, provider_name, "
-                  "action, notes, created_at) VALUES ($1::uuid, $2, $3, $4, $5, "
-                  "$6::timestamptz)",
-                  6, p1, NULL);
+                  "action, notes, platform_context, attachments, conversion_cursor, "
+                  "conversion_href, created_at) VALUES ($1::uuid, $2, $3, $4, $5, $6::json, "
+                  "$7::json, $8, $9, $10::timestamptz)",
+                  10, p1, NULL);
+    free(context);
+    free(attachments);
     if (rc == 0) {
-        const char *p2[5] = {provider_id, provider_name, action, source, now};
-        const char *p2b[6] = {p2[0], p2[1], p2[2], p2[3], p2[4], id_out};
+        const char *p2[6] = {in->provider_id, in->provider_name, in->action, in->source, now,
+                             id_out};
         rc = pg_query(s, "status_upsert",
                       "INSERT INTO provider_guardrail_status (provider_id, provider_name, "
                       "last_action, is_paused, last_source, updated_at, last_follow_up_id) "
@@ -270,9 +278,125 @@ static int pga_followup_record(struct store *base, const char *provider_id,
                       "ELSE provider_guardrail_status.is_paused END, "
                       "last_source = EXCLUDED.last_source, updated_at = EXCLUDED.updated_at, "
                       "last_follow_up_id = EXCLUDED.last_follow_up_id",
-                      6, p2b, NULL);
+                      6, p2, NULL);
     }
     return pg_leave(s, own, rc);
+}
+
+static int pga_followup_record(struct store *base, const char *provider_id,
+                               const char *provider_name, const char *action, const char *notes,
+                               const char *source, int64_t now_us, char id_out[37])
+{
+    struct followup_input in = {
+        .provider_id = provider_id,
+        .provider_name = provider_name,
+        .action = action,
+        .notes = notes,
+        .source = source,
+        .now_us = now_us,
+    };
+    return pga_followup_insert(base, &in, id_out);
+}
+
+/* A timestamp column as exact microseconds since the epoch (see pg_orders.c). */
+#define PG_US(c)                                                                                   \
+    "(EXTRACT(EPOCH FROM date_trunc('second', " c "))::bigint * 1000000 + "                        \
+    "EXTRACT(MICROSECONDS FROM " c ")::bigint % 1000000)"
+
+static json_t *pg_text_or_null(const PGresult *res, int r, int c)
+{
+    return PQgetisnull(res, r, c)
+               ? json_null()
+               : json_stringn(PQgetvalue(res, r, c), (size_t)PQgetlength(res, r, c));
+}
+
+static json_t *pg_time_or_null(const PGresult *res, int r, int c)
+{
+    int64_t us = pg_i64_or(res, r, c, STORE_NO_TIME);
+    return us == STORE_NO_TIME ? json_null() : json_integer(us);
+}
+
+static int pga_followup_list(struct store *base, const char *provider_id, int64_t before_us,
+                             size_t limit, json_t **rows)
+{
+    char before[ISO_BUFSZ], lim[PG_I64_BUFSZ];
+    if (before_us != STORE_NO_TIME)
+        time_param(before_us, before);
+    const char *p[3] = {provider_id, before_us != STORE_NO_TIME ? before : NULL,
+                        i64_text(limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit, lim)};
+    PGresult *res = NULL;
+    *rows = NULL;
+    int rc = pg_query(
+        pg_of(base), "followup_list",
+        "SELECT id::text, provider_id, provider_name, action, notes, "
+        "platform_context::text, attachments::text, conversion_cursor, "
+        "conversion_href, " PG_US(
+            "created_at") " FROM provider_guardrail_followup "
+                          "WHERE provider_id = $1 AND ($2::timestamptz IS NULL OR "
+                          "created_at < $2::timestamptz) ORDER BY created_at DESC, id DESC "
+                          "LIMIT $3::bigint",
+        3, p, &res);
+    if (rc != 0)
+        return rc;
+    static const char *const names[] = {"id",
+                                        "provider_id",
+                                        "provider_name",
+                                        "action",
+                                        "notes",
+                                        "platform_context",
+                                        "attachments",
+                                        "conversion_cursor",
+                                        "conversion_href",
+                                        "created_at"};
+    json_t *out = json_array();
+    for (int r = 0; r < PQntuples(res); r++) {
+        json_t *row = json_object();
+        for (int c = 0; c < 10; c++) {
+            json_t *v;
+            if (c == 5 || c == 6) {
+                v = pg_json(res, r, c);
+                if (!v)
+                    v = json_null();
+            } else if (c == 9) {
+                v = pg_time_or_null(res, r, c);
+            } else {
+                v = pg_text_or_null(res, r, c);
+            }
+            json_object_set_new(row, names[c], v);
+        }
+        json_array_append_new(out, row);
+    }
+    PQclear(res);
+    *rows = out;
+    return 0;
+}
+
+static int pga_guardrail_status_get(struct store *base, const char *provider_id, json_t **row)
+{
+    const char *p[1] = {provider_id};
+    PGresult *res = NULL;
+    *row = NULL;
+    int rc =
+        pg_query(pg_of(base), "guardrail_status_get",
+                 "SELECT provider_id, provider_name, is_paused, last_action, last_source, "
+                 "" PG_US("updated_at") ", last_follow_up_id::text "
+                                        "FROM provider_guardrail_status WHERE provider_id = $1",
+                 1, p, &res);
+    if (rc != 0)
+        return rc;
+    if (PQntuples(res) > 0) {
+        json_t *o = json_object();
+        json_object_set_new(o, "provider_id", pg_text_or_null(res, 0, 0));
+        json_object_set_new(o, "provider_name", pg_text_or_null(res, 0, 1));
+        json_object_set_new(o, "is_paused", json_boolean(pg_bool(res, 0, 2)));
+        json_object_set_new(o, "last_action", pg_text_or_null(res, 0, 3));
+        json_object_set_new(o, "last_source", pg_text_or_null(res, 0, 4));
+        json_object_set_new(o, "updated_at", pg_time_or_null(res, 0, 5));
+        json_object_set_new(o, "last_follow_up_id", pg_text_or_null(res, 0, 6));
+        *row = o;
+    }
+    PQclear(res);
+    return 0;
 }
 
 static int pga_cooldown_get(struct store *base, const char *channel, const char *key,
@@ -314,6 +438,9 @@ const struct alert_store_ops store_pg_alert_ops = {
     .blueprint_block = pga_blueprint_block,
     .guardrail_statuses = pga_guardrail_statuses,
     .followup_record = pga_followup_record,
+    .followup_insert = pga_followup_insert,
+    .followup_list = pga_followup_list,
+    .guardrail_status_get = pga_guardrail_status_get,
     .cooldown_get = pga_cooldown_get,
     .cooldown_put = pga_cooldown_put,
 };

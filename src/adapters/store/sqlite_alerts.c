@@ -263,9 +263,7 @@ static int sqa_guardrail_statuses(struct store *s, struct guardrail_status_row *
     return rc;
 }
 
-static int sqa_followup_record(struct store *s, const char *provider_id, const char *provider_name,
-                               const char *action, const char *notes, const char *source,
-                               int64_t now_us, char id_out[37])
+static int sqa_followup_insert(struct store *s, const struct followup_input *in, char id_out[37])
 {
     int own, rc;
     sqlite3_stmt *st = NULL;
@@ -273,19 +271,31 @@ static int sqa_followup_record(struct store *s, const char *provider_id, const c
     rc = sq_enter(sq_of(s), &own);
     if (rc != 0)
         return rc;
+    char *context = in->platform_context && !json_is_null(in->platform_context)
+                        ? store_json_dump(in->platform_context)
+                        : NULL;
+    char *attachments =
+        in->attachments && !json_is_null(in->attachments) ? store_json_dump(in->attachments) : NULL;
     rc = prepare(s,
                  "INSERT INTO provider_guardrail_followup (id, provider_id, provider_name, "
-                 "action, notes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 "action, notes, platform_context, attachments, conversion_cursor, "
+                 "conversion_href, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                  &st, "followup_insert");
     if (rc == 0) {
         sq_bind_text(st, 1, id_out);
-        sq_bind_text(st, 2, provider_id);
-        sq_bind_text(st, 3, provider_name);
-        sq_bind_text(st, 4, action);
-        sq_bind_text(st, 5, notes);
-        sq_bind_time(st, 6, now_us);
+        sq_bind_text(st, 2, in->provider_id);
+        sq_bind_text(st, 3, in->provider_name);
+        sq_bind_text(st, 4, in->action);
+        sq_bind_text(st, 5, in->notes);
+        sq_bind_text(st, 6, context);
+        sq_bind_text(st, 7, attachments);
+        sq_bind_text(st, 8, in->conversion_cursor);
+        sq_bind_text(st, 9, in->conversion_href);
+        sq_bind_time(st, 10, in->now_us);
         rc = sq_run(sq_of(s), st, "followup_insert");
     }
+    free(context);
+    free(attachments);
     sqlite3_finalize(st);
     st = NULL;
     if (rc == 0)
@@ -304,16 +314,138 @@ static int sqa_followup_record(struct store *s, const char *provider_id, const c
                      "last_follow_up_id = excluded.last_follow_up_id",
                      &st, "status_upsert");
     if (rc == 0) {
-        sq_bind_text(st, 1, provider_id);
-        sq_bind_text(st, 2, provider_name);
-        sq_bind_text(st, 3, action);
-        sq_bind_text(st, 4, source);
-        sq_bind_time(st, 5, now_us);
+        sq_bind_text(st, 1, in->provider_id);
+        sq_bind_text(st, 2, in->provider_name);
+        sq_bind_text(st, 3, in->action);
+        sq_bind_text(st, 4, in->source);
+        sq_bind_time(st, 5, in->now_us);
         sq_bind_text(st, 6, id_out);
         rc = sq_run(sq_of(s), st, "status_upsert");
     }
     sqlite3_finalize(st);
     return sq_leave(sq_of(s), own, rc);
+}
+
+static int sqa_followup_record(struct store *s, const char *provider_id, const char *provider_name,
+                               const char *action, const char *notes, const char *source,
+                               int64_t now_us, char id_out[37])
+{
+    struct followup_input in = {
+        .provider_id = provider_id,
+        .provider_name = provider_name,
+        .action = action,
+        .notes = notes,
+        .source = source,
+        .now_us = now_us,
+    };
+    return sqa_followup_insert(s, &in, id_out);
+}
+
+/* A text column as a JSON string, or null. New reference. */
+static json_t *text_or_null(sqlite3_stmt *st, int i)
+{
+    char *t = sq_col_text(st, i);
+    json_t *v = t ? json_string(t) : json_null();
+    free(t);
+    return v ? v : json_null();
+}
+
+/* A JSON column parsed, or null (also for text that does not parse). New reference. */
+static json_t *json_or_null(sqlite3_stmt *st, int i)
+{
+    json_t *v = sq_col_json(st, i);
+    return v ? v : json_null();
+}
+
+static json_t *time_or_null(sqlite3_stmt *st, int i)
+{
+    int64_t us = sq_col_time(st, i);
+    return us == STORE_NO_TIME ? json_null() : json_integer(us);
+}
+
+/* created_at is ISO text written by iso_format_utc (or the schema default of the same shape
+ * without fraction), so text order is time order and the cursor compares as text. */
+static int sqa_followup_list(struct store *s, const char *provider_id, int64_t before_us,
+                             size_t limit, json_t **rows)
+{
+    sqlite3_stmt *st = NULL;
+    *rows = NULL;
+    int rc = prepare(s,
+                     "SELECT id, provider_id, provider_name, action, notes, platform_context, "
+                     "attachments, conversion_cursor, conversion_href, created_at "
+                     "FROM provider_guardrail_followup WHERE provider_id = ?1 "
+                     "AND (?2 IS NULL OR created_at < ?2) "
+                     "ORDER BY created_at DESC, id DESC LIMIT ?3",
+                     &st, "followup_list");
+    if (rc != 0)
+        return rc;
+    sq_bind_text(st, 1, provider_id);
+    sq_bind_time(st, 2, before_us);
+    sqlite3_bind_int64(st, 3, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    json_t *out = json_array();
+    static const char *const names[] = {"id",
+                                        "provider_id",
+                                        "provider_name",
+                                        "action",
+                                        "notes",
+                                        "platform_context",
+                                        "attachments",
+                                        "conversion_cursor",
+                                        "conversion_href",
+                                        "created_at"};
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *row = json_object();
+        for (int i = 0; i < 10; i++) {
+            json_t *v = i == 5 || i == 6 ? json_or_null(st, i)
+                        : i == 9         ? time_or_null(st, i)
+                                         : text_or_null(st, i);
+            json_object_set_new(row, names[i], v);
+        }
+        json_array_append_new(out, row);
+    }
+    if (r != SQLITE_DONE) {
+        rc = sq_fail(sq_of(s), r, "followup_list");
+        json_decref(out);
+        out = NULL;
+    }
+    sqlite3_finalize(st);
+    *rows = out;
+    return rc;
+}
+
+static int sqa_guardrail_status_get(struct store *s, const char *provider_id, json_t **row)
+{
+    sqlite3_stmt *st = NULL;
+    *row = NULL;
+    int rc = prepare(s,
+                     "SELECT provider_id, provider_name, is_paused, last_action, last_source, "
+                     "updated_at, last_follow_up_id FROM provider_guardrail_status "
+                     "WHERE provider_id = ?1",
+                     &st, "guardrail_status_get");
+    if (rc != 0)
+        return rc;
+    sq_bind_text(st, 1, provider_id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        char *paused = sq_col_text(st, 2);
+        int is_paused = paused && (strcmp(paused, "1") == 0 || strcasecmp(paused, "true") == 0 ||
+                                   strcasecmp(paused, "t") == 0);
+        free(paused);
+        json_t *o = json_object();
+        json_object_set_new(o, "provider_id", text_or_null(st, 0));
+        json_object_set_new(o, "provider_name", text_or_null(st, 1));
+        json_object_set_new(o, "is_paused", json_boolean(is_paused));
+        json_object_set_new(o, "last_action", text_or_null(st, 3));
+        json_object_set_new(o, "last_source", text_or_null(st, 4));
+        json_object_set_new(o, "updated_at", time_or_null(st, 5));
+        json_object_set_new(o, "last_follow_up_id", text_or_null(st, 6));
+        *row = o;
+    } else if (r != SQLITE_DONE) {
+        rc = sq_fail(sq_of(s), r, "guardrail_status_get");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 static int sqa_cooldown_get(struct store *s, const char *channel, const char *key,
@@ -370,6 +502,9 @@ const struct alert_store_ops store_sqlite_alert_ops = {
     .blueprint_block = sqa_blueprint_block,
     .guardrail_statuses = sqa_guardrail_statuses,
     .followup_record = sqa_followup_record,
+    .followup_insert = sqa_followup_insert,
+    .followup_list = sqa_followup_list,
+    .guardrail_status_get = sqa_guardrail_status_get,
     .cooldown_get = sqa_cooldown_get,
     .cooldown_put = sqa_cooldown_put,
 };

@@ -529,6 +529,84 @@ static void test_followup_text(void **state)
     json_decref(p);
 }
 
+/* The HTTP form of the follow-up message (§8.4): attachments (at most 5), context, the
+ * telemetry block with its top-3 services, and the conversion line with a cursor or an href. */
+static void test_followup_message(void **state)
+{
+    (void)state;
+    json_t *att = load("[{\"fileName\": \"a.png\", \"assetUrl\": \"https://cdn/a.png\"}, "
+                       "{\"file_name\": \"b.txt\"}, {\"assetUrl\": \"https://cdn/c\"}, {}, "
+                       "{\"fileName\": \"d\"}, {\"fileName\": \"e\"}, {\"fileName\": \"f\"}]");
+    json_t *ctx = load("{\"id\": \"ig\", \"label\": \"Instagram\", \"handle\": \"@brand\"}");
+    json_t *tel =
+        load("{\"totalOrders\": 6, \"replays\": {\"total\": 4, \"executed\": 2, \"failed\": 1, "
+             "\"scheduled\": 3}, \"guardrails\": {\"evaluated\": 5, \"pass\": 1, \"warn\": 2, "
+             "\"fail\": 2}, \"guardrailHitsByService\": {\"ok\": {\"evaluated\": 1, \"pass\": 9, "
+             "\"warn\": 0, \"fail\": 0}, \"w\": {\"evaluated\": 2, \"pass\": 0, \"warn\": 2, "
+             "\"fail\": 0}, \"f\": {\"evaluated\": 2, \"pass\": 0, \"warn\": 0, \"fail\": 2}, "
+             "\"late\": {\"evaluated\": 1, \"pass\": 0, \"warn\": 1, \"fail\": 0}}, "
+             "\"ruleOverridesByService\": {\"s1\": {\"totalOverrides\": 1, \"rules\": {}}, \"s2\": "
+             "{\"totalOverrides\": 3, \"rules\": {}}}}");
+    struct followup_message m = {
+        .provider_id = "p1",
+        .provider_name = "Prov",
+        .action = "escalate_to_ops",
+        .notes = "  check it  ",
+        .attachments = att,
+        .has_status = 1,
+        .platform_context = ctx,
+        .telemetry = tel,
+        .conversion_cursor = "2025-01-01 x",
+    };
+    char *t = alerts_followup_message(&m, "https://app.example/");
+    assert_text(
+        t, ":warning: Guardrail follow-up recorded for *Prov* (`p1`)\n"
+           "\u2022 Action: *Escalate To Ops*\n"
+           "\u2022 Notes: check it\n"
+           "\u2022 Attachments: <https://cdn/a.png|a.png>, b.txt, "
+           "<https://cdn/c|https://cdn/c>, d, e\n"
+           "\u2022 Status: *Active*\n"
+           "\u2022 Context: Instagram (@brand)\n"
+           "<https://app.example/admin/fulfillment/providers/p1?tab=automation|Open "
+           "dashboard>\n"
+           ":bar_chart: Provider automation telemetry\n"
+           "\u2022 Routed orders: 6\n"
+           "\u2022 Replays executed 2/4 \u00b7 Failed 1 \u00b7 Scheduled 3\n"
+           "\u2022 Guardrail checks 5: pass 1 \u00b7 warn 2 \u00b7 fail 2\n"
+           "\u2022 Services under watch: f (warn 0, fail 2), w (warn 2, fail 0), late (warn 1, "
+           "fail 0)\n"
+           "\u2022 Rule overrides triggered: s2 (3), s1 (1)\n"
+           "\u2022 Historical conversion slice: <https://app.example/admin/reports?"
+           "conversionCursor=2025-01-01+x#experiment-analytics|Open conversions> "
+           "(cursor 2025-01-01 x)");
+    free(t);
+    json_t *quiet = load("{\"totalOrders\": 1, \"replays\": {\"total\": 0, \"scheduled\": 0}, "
+                         "\"guardrails\": {\"evaluated\": 0}, \"guardrailHitsByService\": {}, "
+                         "\"ruleOverridesByService\": {}}");
+    json_t *handle_only = load("{\"id\": \"x\", \"label\": \"\", \"handle\": \"@h\"}");
+    struct followup_message q = {
+        .provider_id = "p2",
+        .action = "pause",
+        .notes = "   ",
+        .platform_context = handle_only,
+        .telemetry = quiet,
+        .conversion_href = "https://x/conv",
+    };
+    t = alerts_followup_message(&q, NULL);
+    assert_text(t, ":warning: Guardrail follow-up recorded for *p2* (`p2`)\n"
+                   "\u2022 Action: *Pause*\n"
+                   "\u2022 Notes: \n"
+                   "\u2022 Context: @h\n"
+                   "</admin/fulfillment/providers/p2?tab=automation|Open dashboard>\n"
+                   ":bar_chart: Provider automation telemetry\n"
+                   "\u2022 Routed orders: 1\n"
+                   "\u2022 Live conversion snapshot: <https://x/conv|Open conversions>");
+    free(t);
+    json_t *values[] = {att, ctx, tel, quiet, handle_only};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        json_decref(values[i]);
+}
+
 static void test_thousands(void **state)
 {
     (void)state;
@@ -602,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_plan_actions),
         cmocka_unit_test(test_email_and_slack_examples),
         cmocka_unit_test(test_followup_text),
+        cmocka_unit_test(test_followup_message),
         cmocka_unit_test(test_thousands),
         cmocka_unit_test(test_cooldown_and_retry),
     };

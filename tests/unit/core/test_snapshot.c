@@ -115,6 +115,58 @@ static void test_telemetry(void **state)
         json_decref(values[i]);
 }
 
+/* The follow-up variant (spec-alerts §3.3) against the same kind of rows: snake_case lists and
+ * keys, case-folded statuses, idle orders skipped, first labels kept, buckets only for valid
+ * rules, and NULL for no rows. */
+static void test_followup_telemetry(void **state)
+{
+    (void)state;
+    assert_null(snapshot_followup_telemetry(NULL));
+    json_t *empty = json_array();
+    assert_null(snapshot_followup_telemetry(empty));
+    json_decref(empty);
+    json_t *rows =
+        load("[{\"service_id\": \"s1\", \"amount\": 100, \"payload\": {\"guardrails\": "
+             "{\"minimum_margin_percent\": 10, \"warning_margin_percent\": 50}, "
+             "\"providerCostAmount\": 70, \"replay_entries\": [{\"status\": \" Executed \"}, "
+             "{\"status\": \"FAILED\"}, {\"status\": \"queued\"}], \"scheduled_replays\": "
+             "[{\"status\": \"Scheduled\"}, {\"status\": \"done\"}], \"serviceRules\": [{\"id\": "
+             "\"r\", \"label\": \"First\"}, {\"id\": \"r\", \"label\": \"Second\"}]}},"
+             " {\"service_id\": \"s1\", \"amount\": 0, \"payload\": {\"guardrails\": "
+             "{\"minimumMarginPercent\": 10}, \"providerCostAmount\": 1, \"replays\": [], "
+             "\"scheduledReplays\": [{\"status\": \"scheduled\"}]}},"
+             " {\"service_id\": \"s2\", \"amount\": 100, \"payload\": {\"guardrails\": "
+             "{\"minimumMarginAbsolute\": 20, \"minimum_margin_absolute\": 1}, "
+             "\"providerCostAmount\": \"95\", \"serviceRules\": [{\"id\": \" \"}, 3]}},"
+             " {\"service_id\": \"s3\", \"amount\": 100, \"payload\": {\"serviceRules\": [{\"id\": "
+             "\"x\"}, {\"id\": \"x\", \"label\": \"Late\"}]}}]");
+    json_t *tel = snapshot_followup_telemetry(rows);
+    assert_non_null(tel);
+    assert_json(tel,
+                "{\"totalOrders\": 4, \"replays\": {\"total\": 3, \"executed\": 1, \"failed\": "
+                "1, \"scheduled\": 2}, \"guardrails\": {\"evaluated\": 2, \"pass\": 0, "
+                "\"warn\": 1, \"fail\": 1}, \"guardrailHitsByService\": {\"s1\": {\"evaluated\": "
+                "1, \"pass\": 0, \"warn\": 1, \"fail\": 0}, \"s2\": {\"evaluated\": 1, \"pass\": "
+                "0, \"warn\": 0, \"fail\": 1}}, \"ruleOverridesByService\": {\"s1\": "
+                "{\"totalOverrides\": 2, \"rules\": {\"r\": {\"id\": \"r\", \"label\": "
+                "\"First\", \"count\": 2}}}, \"s3\": {\"totalOverrides\": 2, \"rules\": {\"x\": "
+                "{\"id\": \"x\", \"label\": null, \"count\": 2}}}}}");
+    /* The same rows in the snapshot's rules differ where §3.3 says they do. */
+    json_t *snap = snapshot_telemetry_new();
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row)
+        snapshot_add_order(snap, row);
+    assert_json(json_object_get(snap, "replays"),
+                "{\"total\": 0, \"executed\": 0, \"failed\": 0, \"scheduled\": 1}");
+    assert_json(json_object_get(snap, "guardrails"),
+                "{\"evaluated\": 3, \"pass\": 1, \"warn\": 0, \"fail\": 1}");
+    assert_non_null(json_object_get(json_object_get(snap, "ruleOverridesByService"), "s2"));
+    json_decref(snap);
+    json_decref(tel);
+    json_decref(rows);
+}
+
 static void test_placement(void **state)
 {
     (void)state;
@@ -180,6 +232,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guardrail_status),
         cmocka_unit_test(test_telemetry),
+        cmocka_unit_test(test_followup_telemetry),
         cmocka_unit_test(test_placement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
