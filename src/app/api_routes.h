@@ -48,6 +48,7 @@ API_HANDLER(orders_replay);
 API_HANDLER(orders_state_events);
 API_HANDLER(orders_create);
 API_HANDLER(orders_get);
+API_HANDLER(orders_list);
 API_HANDLER(orders_update);
 
 /* Shared by the handlers (api_automation.c). */
