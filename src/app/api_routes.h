@@ -2,7 +2,7 @@
  * The route handlers of the HTTP API, one group per file:
  *   api_automation.c  snapshot, status, history, replay/alerts "run now"
  *   api_catalog.c     providers and services CRUD, balance refresh, platform contexts
- *   api_orders.c      provider orders, refill, replay, order intake, state events
+ *   api_orders.c      provider orders, refill, replay, order intake, the order queue, state events
  * Every handler has the signature of struct route's handle; ctx is the struct api.
  */
 #ifndef SMPLAT_APP_API_ROUTES_H
