@@ -52,6 +52,7 @@ static const struct route routes[] = {
     {"PATCH", P "/{provider_id}/services/{service_id}", "service_update", catalog_update_service},
     {"DELETE", P "/{provider_id}/services/{service_id}", "service_delete", catalog_delete_service},
     {"GET", "/api/v1/orders/{order_id}/state-events", "order_state_events", orders_state_events},
+    {"GET", "/api/v1/orders", "orders_list", orders_list},
     {"POST", "/api/v1/orders", "order_create", orders_create},
     {"GET", "/api/v1/orders/{order_id}", "order_get", orders_get},
     {"PATCH", "/api/v1/orders/{order_id}", "order_update", orders_update},

@@ -8,6 +8,7 @@
  * camelCase JSON, and maps errors to status codes.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "base/error.h"
 #include "base/iso8601.h"
 #include "base/log.h"
+#include "base/num.h"
 #include "base/sb.h"
 #include "base/uuid.h"
 #include "core/pyjson.h"
@@ -1045,6 +1047,101 @@ API_HANDLER(orders_update)
 out:
     json_decref(row);
     json_decref(body);
+    api_store_release(api, s);
+}
+
+/* ---- the order queue ---- */
+
+#define ORDERS_LIST_DEFAULT 50
+#define ORDERS_LIST_MAX 100
+/* "<created_at microseconds>_<id>": an opaque paging cursor to clients. */
+#define ORDERS_CURSOR_BUFSZ (24 + 1 + UUID_STRLEN + 1)
+
+/* The cursor that continues after row (the last order of a page). */
+static void cursor_of(const json_t *row, char out[ORDERS_CURSOR_BUFSZ])
+{
+    snprintf(out, ORDERS_CURSOR_BUFSZ, "%" JSON_INTEGER_FORMAT "_%s",
+             json_integer_value(json_object_get(row, "created_at")),
+             json_string_value(json_object_get(row, "id")));
+}
+
+/* Parses a cursor into f; 0, or -1 after appending pydantic's value_error to errors. */
+static int parse_cursor(const char *v, struct order_filter *f, char id[UUID_STRLEN + 1],
+                        json_t *errors)
+{
+    const char *sep = strchr(v, '_');
+    int64_t us = 0;
+    if (sep && (size_t)(sep - v) < 24) {
+        char num[24];
+        memcpy(num, v, (size_t)(sep - v));
+        num[sep - v] = '\0';
+        if (num_parse_i64(num, &us) == 0 && uuid_parse(sep + 1, id) == 0) {
+            f->after_created_us = us;
+            f->after_id = id;
+            return 0;
+        }
+    }
+    json_t *input = json_string(v);
+    json_array_append_new(errors,
+                          validate_error("value_error", json_pack("[s,s]", "query", "cursor"),
+                                         "Value error, invalid cursor", input,
+                                         json_pack("{s:s}", "error", "invalid cursor")));
+    json_decref(input);
+    return -1;
+}
+
+/* A query parameter, NULL when absent or empty (an empty filter filters nothing). */
+static const char *query_filter(const struct http_req *req, const char *name)
+{
+    const char *v = http_req_query(req, name);
+    return v && *v ? v : NULL;
+}
+
+/* GET /api/v1/orders: the newest orders, each as GET /api/v1/orders/{id} shows it, filtered
+ * by status, preset and provider, paged with the X-Next-Cursor header (docs/ENDPOINTS.md).
+ * One more row than asked is read to know whether another page exists. */
+API_HANDLER(orders_list)
+{
+    (void)p;
+    struct api *api = ctx;
+    long limit = ORDERS_LIST_DEFAULT;
+    struct order_filter f = {0};
+    char after_id[UUID_STRLEN + 1];
+    json_t *errors = json_array();
+    int bad = validate_query_int(req, "limit", 1, ORDERS_LIST_MAX, &limit, errors) < 0;
+    bad |= validate_query_enum(req, "status", order_statuses, &f.status, errors) < 0;
+    const char *cursor = http_req_query(req, "cursor");
+    if (cursor && *cursor)
+        bad |= parse_cursor(cursor, &f, after_id, errors) < 0;
+    if (bad) {
+        reply_validation(rep, errors);
+        return;
+    }
+    json_decref(errors);
+    f.preset_id = query_filter(req, "presetId");
+    f.provider_id = query_filter(req, "providerId");
+    struct store *s = api_store_acquire(api);
+    if (!s) {
+        api_reply_unavailable(api, rep);
+        return;
+    }
+    json_t *rows = NULL;
+    if (s->ops->orders_list(s, &f, (size_t)limit + 1, &rows) != 0) {
+        log_msgf(LOG_ERROR, "orders list: %s", s->ops->last_error(s));
+        reply_detail(rep, 500, "Internal Server Error");
+    } else {
+        json_t *out = json_array();
+        size_t n = json_array_size(rows);
+        for (size_t i = 0; i < n && i < (size_t)limit; i++)
+            json_array_append_new(out, order_json(json_array_get(rows, i)));
+        reply_json(rep, 200, out);
+        if (n > (size_t)limit) {
+            char next[ORDERS_CURSOR_BUFSZ];
+            cursor_of(json_array_get(rows, (size_t)limit - 1), next);
+            http_reply_add_header_copy(rep, "X-Next-Cursor", next);
+        }
+    }
+    json_decref(rows);
     api_store_release(api, s);
 }
 

@@ -2,7 +2,7 @@
  * The route handlers of the HTTP API, one group per file:
  *   api_automation.c  snapshot, status, history, replay/alerts "run now"
  *   api_catalog.c     providers and services CRUD, balance refresh, platform contexts
- *   api_orders.c      provider orders, refill, replay, order intake, state events
+ *   api_orders.c      provider orders, refill, replay, order intake, the order queue, state events
  *   api_followups.c   guardrail follow-ups (record, list)
  * Every handler has the signature of struct route's handle; ctx is the struct api.
  */
@@ -53,6 +53,7 @@ API_HANDLER(orders_replay);
 API_HANDLER(orders_state_events);
 API_HANDLER(orders_create);
 API_HANDLER(orders_get);
+API_HANDLER(orders_list);
 API_HANDLER(orders_update);
 
 /* Shared by the handlers (api_automation.c). */

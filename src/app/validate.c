@@ -324,6 +324,31 @@ int validate_query_int(const struct http_req *req, const char *name, long lo, lo
     return rc;
 }
 
+int validate_query_enum(const struct http_req *req, const char *name, const char *const *values,
+                        const char **out, json_t *errors)
+{
+    const char *v = http_req_query(req, name);
+    if (!v)
+        return 1;
+    for (const char *const *e = values; *e; e++) {
+        if (strcmp(*e, v) == 0) {
+            *out = v;
+            return 0;
+        }
+    }
+    char *exp = enum_expected(values);
+    struct sb msg = SB_INIT;
+    sb_printf(&msg, "Input should be %s", exp);
+    json_t *input = json_string(v);
+    json_array_append_new(errors,
+                          validate_error("enum", json_pack("[s,s]", "query", name), sb_str(&msg),
+                                         input, json_pack("{s:s}", "expected", exp)));
+    json_decref(input);
+    sb_release(&msg);
+    free(exp);
+    return -1;
+}
+
 void reply_json(struct http_reply *rep, int status, json_t *body)
 {
     rep->status = status;

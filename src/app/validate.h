@@ -52,6 +52,12 @@ json_t *validate_error(const char *type, json_t *loc, const char *msg, const jso
 int validate_query_int(const struct http_req *req, const char *name, long lo, long hi, long *out,
                        json_t *errors);
 
+/* Query parameter that must be one of values (NULL-terminated). Returns 1 when absent (*out
+ * untouched), 0 when valid (*out borrowed from the request), -1 when invalid with pydantic's
+ * "enum" error appended to errors. */
+int validate_query_enum(const struct http_req *req, const char *name, const char *const *values,
+                        const char **out, json_t *errors);
+
 /* Fills rep with 422 {"detail": errors} (steals errors). */
 void reply_validation(struct http_reply *rep, json_t *errors);
 /* Fills rep with status and JSON body (steals body), compact. */

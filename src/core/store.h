@@ -110,6 +110,17 @@ struct run_row {
     int64_t created_us;
 };
 
+/* What orders_list selects; NULL or 0 fields select everything. */
+struct order_filter {
+    const char *status;      /* orders.status equals it */
+    const char *preset_id;   /* an item's selected_options presetId (or preset_id) equals it */
+    const char *provider_id; /* a provider order of the order is on this provider */
+    /* Keyset paging: only orders strictly older than (after_created_us, after_id) in the
+     * listing order, when after_id is not NULL (a lowercase UUID). */
+    int64_t after_created_us;
+    const char *after_id;
+};
+
 struct store;
 
 struct store_ops {
@@ -221,6 +232,9 @@ struct store_ops {
     int (*provider_order_insert)(struct store *s, const json_t *row, int64_t now_us, json_t **out);
     /* An orders row with "items": its order_items rows; ERR_NOT_FOUND. */
     int (*order_row)(struct store *s, const char *order_id, json_t **row);
+    /* Up to limit orders rows, each with "items" as order_row has them, newest first
+     * (created_at desc, then id desc), that match every field set in f. *rows is new. */
+    int (*orders_list)(struct store *s, const struct order_filter *f, size_t limit, json_t **rows);
     /* Inserts an order and its "items"; returns the stored row (with items) in *out. */
     int (*order_insert)(struct store *s, const json_t *order, int64_t now_us, json_t **out);
     /* Sets an order's status (and updated_at); ERR_NOT_FOUND. */

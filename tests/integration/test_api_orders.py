@@ -570,3 +570,182 @@ def test_automation_snapshot(api):
         status, body = api.get(f"{P}/automation/snapshot?limitPerProvider={bad}")
         assert status == 422 and body["detail"][0]["loc"] == ["query", "limitPerProvider"]
     assert api.post(f"{P}/automation/snapshot") == (405, {"detail": "Method Not Allowed"})
+
+
+# ---- the order queue: GET /api/v1/orders ----
+
+def list_orders(api, query="", headers=None):
+    """GET /api/v1/orders with a query: (status, body, X-Next-Cursor header or None)."""
+    conn = http.client.HTTPConnection(api.host, api.port, timeout=30)
+    conn.request("GET", "/api/v1/orders" + query, headers=headers or {})
+    r = conn.getresponse()
+    text = r.read().decode()
+    conn.close()
+    return r.status, json.loads(text) if text else None, r.getheader("X-Next-Cursor")
+
+
+def queue_order_sql(created, status="processing", options=(), providers=()):
+    """An order created at `created` with one item per entry of options (its
+    selected_options) and one provider order per provider id, on its first item."""
+    order_id = str(uuid.uuid4())
+    sql = (f"INSERT INTO orders (id, order_number, status, source, currency, subtotal, tax, total, "
+           f"created_at, updated_at) VALUES ({q(order_id)}, {q('Q-' + order_id[:8])}, {q(status)}, "
+           f"'checkout', 'EUR', 10, 0, 10, {q(created)}, {q(created)});\n")
+    item_ids = []
+    for i, so in enumerate(options or [None]):
+        item_id = str(uuid.uuid4())
+        item_ids.append(item_id)
+        sql += (f"INSERT INTO order_items (id, order_id, product_title, quantity, unit_price, "
+                f"total_price, selected_options, created_at, updated_at) VALUES ({q(item_id)}, "
+                f"{q(order_id)}, {q('Item ' + str(i))}, 1, 10, 10, {q(so)}, {q(created)}, {q(created)});\n")
+    for pid in providers:
+        sql += po_sql(pid, order_id, item_ids[0], {"orderId": order_id}, created=created)[0]
+    return sql, order_id
+
+
+@pytest.fixture
+def queue(api):
+    """Six orders (o1 oldest .. o6 newest, o3 and o4 created in the same second), with
+    statuses, presets (under presetId and preset_id) and provider orders on p-a and p-b."""
+    specs = {
+        "o1": ("2025-01-01T00:00:01+00:00", "pending", [{"presetId": "growth"}], ["p-a"]),
+        "o2": ("2025-01-01T00:00:02+00:00", "processing", [{"preset_id": "growth"}], ["p-b"]),
+        "o3": ("2025-01-01T00:00:03+00:00", "processing", [{"presetId": "other"}], ["p-a"]),
+        "o4": ("2025-01-01T00:00:03+00:00", "completed", [], []),
+        "o5": ("2025-01-01T00:00:04.500000+00:00", "processing",
+               [[1, 2], {"presetId": "growth", "addOns": []}], ["p-a", "p-b"]),
+        "o6": ("2025-01-02T00:00:00+00:00", "canceled", [{"presetId": "growth"}], []),
+    }
+    sql, ids = "", {}
+    for name, (created, status, options, providers) in specs.items():
+        s, ids[name] = queue_order_sql(created, status, options, providers)
+        sql += s
+    db_exec(api.db, sql)
+    tie = sorted([ids["o3"], ids["o4"]], reverse=True)
+    ids["newest_first"] = [ids["o6"], ids["o5"], *tie, ids["o2"], ids["o1"]]
+    return ids
+
+
+def test_orders_list_newest_first_in_the_order_shape(api, queue):
+    status, body, cursor = list_orders(api)
+    assert status == 200 and cursor is None
+    assert [o["id"] for o in body] == queue["newest_first"]
+    for o in body:
+        assert api.get(f"/api/v1/orders/{o['id']}") == (200, o)
+    o5 = body[1]
+    assert sorted(json.dumps(i["selectedOptions"]) for i in o5["items"]) == \
+        ['[1, 2]', '{"presetId": "growth", "addOns": []}']
+    assert o5["createdAt"].startswith("2025-01-01T00:00:04.5") and o5["status"] == "processing"
+
+
+@pytest.mark.parametrize("query, names", [
+    ("?status=processing", ["o5", "o3", "o2"]),
+    ("?status=completed", ["o4"]),
+    ("?status=on_hold", []),
+    ("?presetId=growth", ["o6", "o5", "o2", "o1"]),
+    ("?presetId=other", ["o3"]),
+    ("?presetId=nothing", []),
+    ("?providerId=p-a", ["o5", "o3", "o1"]),
+    ("?providerId=p-b", ["o5", "o2"]),
+    ("?providerId=p-c", []),
+    ("?presetId=growth&providerId=p-b&status=processing", ["o5", "o2"]),
+    ("?presetId=growth&providerId=p-a&status=pending", ["o1"]),
+    ("?presetId=other&providerId=p-b", []),
+    ("?presetId=growth&limit=2", ["o6", "o5"]),
+    ("?presetId=&providerId=", ["o6", "o5", "o4|o3", "o3|o4", "o2", "o1"]),
+])
+def test_orders_list_filters(api, queue, query, names):
+    status, body, _ = list_orders(api, query)
+    assert status == 200, body
+    if any("|" in n for n in names):  # no filter at all: the whole listing
+        assert [o["id"] for o in body] == queue["newest_first"]
+    else:
+        assert [o["id"] for o in body] == [queue[n] for n in names]
+
+
+def test_orders_list_filters_page_with_the_cursor(api, queue):
+    status, page1, cursor = list_orders(api, "?presetId=growth&limit=3")
+    assert status == 200 and [o["id"] for o in page1] == [queue["o6"], queue["o5"], queue["o2"]]
+    assert cursor
+    status, page2, cursor2 = list_orders(api, "?presetId=growth&limit=3&cursor=" + urllib.parse.quote(cursor))
+    assert status == 200 and [o["id"] for o in page2] == [queue["o1"]] and cursor2 is None
+    # The tie of o3 and o4 is broken by id, and a cursor between them splits it exactly.
+    _, first, cursor = list_orders(api, "?limit=3")
+    _, rest, end = list_orders(api, "?limit=3&cursor=" + urllib.parse.quote(cursor))
+    assert [o["id"] for o in first + rest] == queue["newest_first"] and end is None
+
+
+def test_orders_list_limits_and_cursor_cover_every_order_once(api):
+    sql, ids = "", []
+    for i in range(130):
+        # Pairs share a second, so the id tie-break matters on every page boundary.
+        s, oid = queue_order_sql(f"2025-03-01T00:{i // 2 // 60:02d}:{i // 2 % 60:02d}+00:00",
+                                 status=("pending", "active")[i % 2])
+        sql += s
+        ids.append(oid)
+    db_exec(api.db, sql)
+    status, body, cursor = list_orders(api)
+    assert status == 200 and len(body) == 50 and cursor
+    status, body, cursor = list_orders(api, "?limit=100")
+    assert status == 200 and len(body) == 100 and cursor
+    status, body, cursor = list_orders(api, "?limit=1")
+    assert status == 200 and len(body) == 1 and cursor
+
+    for query, expected in (("?limit=7", ids), ("?limit=9&status=active", ids[1::2])):
+        seen, cursor, pages = [], None, 0
+        while True:
+            q_ = query + ("&cursor=" + urllib.parse.quote(cursor) if cursor else "")
+            status, body, cursor = list_orders(api, q_)
+            assert status == 200, body
+            seen += [o["id"] for o in body]
+            pages += 1
+            if not cursor:
+                break
+            assert pages < 100
+        assert len(seen) == len(set(seen)) == len(expected)
+        assert set(seen) == set(expected)
+        created = [(o["createdAt"], o["id"]) for o in
+                   (api.get(f"/api/v1/orders/{i}")[1] for i in seen)]
+        assert created == sorted(created, reverse=True)
+
+
+def test_orders_list_validation(api):
+    status, body, _ = list_orders(api, "?limit=0")
+    assert status == 422
+    e = body["detail"][0]
+    assert (e["type"], e["loc"], e["msg"], e["input"], e["ctx"]) == \
+        ("greater_than_equal", ["query", "limit"], "Input should be greater than or equal to 1", "0", {"ge": 1})
+    status, body, _ = list_orders(api, "?limit=101")
+    e = body["detail"][0]
+    assert status == 422 and (e["type"], e["loc"], e["msg"], e["ctx"]) == \
+        ("less_than_equal", ["query", "limit"], "Input should be less than or equal to 100", {"le": 100})
+    status, body, _ = list_orders(api, "?limit=many")
+    assert status == 422 and body["detail"][0]["type"] == "int_parsing"
+    status, body, _ = list_orders(api, "?status=lost")
+    e = body["detail"][0]
+    assert status == 422 and (e["type"], e["loc"], e["input"]) == ("enum", ["query", "status"], "lost")
+    assert e["msg"] == ("Input should be 'pending', 'processing', 'active', 'completed', 'on_hold' "
+                        "or 'canceled'")
+    for bad in ("nope", "12_not-a-uuid", "x_" + str(uuid.uuid4()), "_" + str(uuid.uuid4())):
+        status, body, _ = list_orders(api, "?cursor=" + urllib.parse.quote(bad))
+        assert status == 422 and body["detail"][0]["loc"] == ["query", "cursor"], bad
+    status, body, _ = list_orders(api, "?limit=0&status=lost")
+    assert status == 422 and [e["loc"] for e in body["detail"]] == [["query", "limit"], ["query", "status"]]
+
+
+def test_orders_list_empty_database(api):
+    assert list_orders(api) == (200, [], None)
+    assert list_orders(api, "?status=pending&presetId=x&providerId=y") == (200, [], None)
+    assert api.call("DELETE", "/api/v1/orders") == (405, {"detail": "Method Not Allowed"})
+
+
+def test_orders_list_needs_the_token_when_one_is_set(migrated_db, service):
+    svc = service(["smplat", "serve"], db_url=migrated_db, env={**ENV, "SMPLAT_API_TOKEN": "s3cret"})
+    api = Api(svc, migrated_db)
+    db_exec(migrated_db, queue_order_sql("2025-01-01T00:00:00+00:00")[0])
+    assert list_orders(api)[:2] == (401, {"detail": "Invalid API key"})
+    assert list_orders(api, headers={"X-API-Key": "wrong"})[:2] == (401, {"detail": "Invalid API key"})
+    status, body, _ = list_orders(api, headers={"X-API-Key": "s3cret"})
+    assert status == 200 and len(body) == 1
+    status, body, _ = list_orders(api, headers={"Authorization": "Bearer s3cret"})
+    assert status == 200 and len(body) == 1

@@ -1,5 +1,6 @@
 """Browser tests of the admin pages: starts `smplat serve` on a seeded SQLite database (and a
-second one with SMPLAT_API_TOKEN set), then runs tests/ui/admin-ui.test.mjs, which drives the
+second one with SMPLAT_API_TOKEN set on an empty database, which also shows the orders page's
+empty hero), then runs tests/ui/admin-ui.test.mjs, which drives the
 Debian Chromium headless through playwright-core and writes screenshots of every page under
 build/screenshots/. The node script's output is shown when it fails.
 
@@ -22,6 +23,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 UI_DIR = REPO / "tests" / "ui"
 CHROMIUM = os.environ.get("SMPLAT_CHROMIUM", "/usr/bin/chromium")
 SECRET = "sk-live-ui-secret-4242"
+BULK_ORDERS = 60
 
 
 def _npm_install():
@@ -58,7 +60,8 @@ SERVICE_META = {
 def _seed(url, provider_url):
     """Two providers, each with one order whose provider order has scheduled/executed
     replays; alpha has guardrails (a margin warning), endpoints on the mock provider and an
-    API key that must never appear on a page."""
+    API key that must never appear on a page. Then BULK_ORDERS older completed orders without
+    provider orders, so that the order queue (50 a page) has a second page."""
     alpha_meta = {
         "automation": {
             "apiKey": SECRET,
@@ -104,6 +107,16 @@ def _seed(url, provider_url):
                    f"{q(po_id)}, {q(order_id)}, {q(item_id)}, {q(pid)}, {q(name)}, {q(pid + '-svc')}, "
                    f"'followers', 12.0, 'EUR', {q(payload)});")
         seed["providers"][pid] = {"providerOrderId": po_id, "orderId": order_id, "preset": preset}
+    # Older completed orders without provider orders, enough for the queue to need "Load more".
+    bulk = []
+    for i in range(BULK_ORDERS):
+        order_id = str(uuid.uuid4())
+        bulk.append(order_id)
+        created = f"2020-01-01T{i // 60:02d}:{i % 60:02d}:00+00:00"
+        sql.append("INSERT INTO orders (id, order_number, status, source, currency, subtotal, tax, total, "
+                   f"created_at, updated_at) VALUES ({q(order_id)}, {q(f'UI-OLD-{i:03d}')}, 'completed', "
+                   f"'checkout', 'USD', 5, 0, 5, {q(created)}, {q(created)});")
+    seed["bulkOrders"] = bulk
     sql += _followups_sql()
     seed["followups"] = {"ui-alpha": 7, "ui-beta": 0}
     db_exec(url, "\n".join(sql))

@@ -1122,6 +1122,123 @@ static void test_orders(void **state)
     json_decref(rows);
 }
 
+/* Ids of rows as "a,b,c" (caller frees), to compare a listing in one assertion. */
+static char *ids_of(const json_t *rows)
+{
+    struct sb sb = SB_INIT;
+    size_t i;
+    json_t *r;
+    json_array_foreach (rows, i, r)
+        sb_printf(&sb, "%s%s", i ? "," : "", orders_str(r, "id"));
+    return sb_detach(&sb);
+}
+
+static void assert_listing(const struct order_filter *f, size_t limit, const char *want)
+{
+    json_t *rows = NULL;
+    ok(g_s, g_s->ops->orders_list(g_s, f, limit, &rows), "orders_list");
+    char *got = ids_of(rows);
+    if (strcmp(got, want) != 0)
+        fail_msg("orders_list: got %s, want %s", got, want);
+    free(got);
+    json_decref(rows);
+}
+
+/* The order queue: newest first with id breaking ties, filters combined, keyset paging. The
+ * orders are created far after every other test's, so an unfiltered listing starts with them. */
+static void test_orders_list(void **state)
+{
+    static const char *const specs[][3] = {
+        /* status, first item's selected_options, provider of its provider order */
+        {"pending", "{\"presetId\": \"lp-growth\"}", "lp-a"},
+        {"processing", "{\"preset_id\": \"lp-growth\"}", "lp-b"},
+        {"processing", "[1, 2]", "lp-a"},
+        {"completed", "null", ""},
+    };
+    const int64_t base = INT64_C(4000000000000000); /* 2096, after any "now" */
+    char ids[4][UUID_STRLEN + 1], want[4 * (UUID_STRLEN + 1) + 1];
+    json_t *order, *rows;
+
+    (void)state;
+    for (int i = 0; i < 4; i++) {
+        struct sb text = SB_INIT;
+        sb_printf(&text,
+                  "{\"status\": \"%s\", \"currency\": \"EUR\", \"items\": [{\"product_title\": "
+                  "\"A\", \"quantity\": 1, \"unit_price\": 1, \"total_price\": 1, "
+                  "\"selected_options\": %s}, {\"product_title\": \"B\", \"quantity\": 1, "
+                  "\"unit_price\": 1, \"total_price\": 1}]}",
+                  specs[i][0], specs[i][1]);
+        json_t *in = orders_json(sb_str(&text));
+        sb_release(&text);
+        /* orders 2 and 3 share a creation time: the id decides */
+        ok(g_s, g_s->ops->order_insert(g_s, in, base + (i < 3 ? i : 2), &order), "order_insert");
+        json_decref(in);
+        memcpy(ids[i], orders_str(order, "id"), sizeof ids[i]);
+        if (specs[i][2][0]) {
+            const json_t *item = json_array_get(json_object_get(order, "items"), 0);
+            json_t *po =
+                json_pack("{s:s,s:s,s:s,s:s}", "order_id", ids[i], "order_item_id",
+                          orders_str(item, "id"), "provider_id", specs[i][2], "service_id", "svc");
+            json_t *po_row = NULL;
+            ok(g_s, g_s->ops->provider_order_insert(g_s, po, base, &po_row), "po insert");
+            json_decref(po);
+            json_decref(po_row);
+        }
+        json_decref(order);
+    }
+    const char *hi = strcmp(ids[2], ids[3]) > 0 ? ids[2] : ids[3];
+    const char *lo = hi == ids[2] ? ids[3] : ids[2];
+
+    /* newest first, items as order_row has them */
+    struct order_filter f = {0};
+    snprintf(want, sizeof want, "%s,%s,%s,%s", hi, lo, ids[1], ids[0]);
+    assert_listing(&f, 4, want);
+    ok(g_s, g_s->ops->orders_list(g_s, &f, 1, &rows), "orders_list 1");
+    assert_int_equal(json_array_size(rows), 1);
+    order = json_array_get(rows, 0);
+    assert_int_equal(json_array_size(json_object_get(order, "items")), 2);
+    assert_int_equal(json_integer_value(json_object_get(order, "created_at")), base + 2);
+    json_decref(rows);
+    ok(g_s, g_s->ops->orders_list(g_s, NULL, 2, &rows), "orders_list (no filter)");
+    assert_int_equal(json_array_size(rows), 2);
+    json_decref(rows);
+
+    /* each filter, then combined */
+    f.preset_id = "lp-growth";
+    snprintf(want, sizeof want, "%s,%s", ids[1], ids[0]);
+    assert_listing(&f, 10, want);
+    f.provider_id = "lp-a";
+    assert_listing(&f, 10, ids[0]);
+    f.status = "processing";
+    assert_listing(&f, 10, "");
+    f.preset_id = NULL;
+    assert_listing(&f, 10, ids[2]);
+    f.provider_id = NULL;
+    f.status = "completed";
+    assert_listing(&f, 10, ids[3]);
+    f.status = NULL;
+    f.provider_id = "lp-none";
+    assert_listing(&f, 10, "");
+
+    /* keyset paging: strictly after (created_at, id), through the tie */
+    memset(&f, 0, sizeof f);
+    f.after_created_us = base + 2;
+    f.after_id = hi;
+    snprintf(want, sizeof want, "%s,%s,%s", lo, ids[1], ids[0]);
+    assert_listing(&f, 3, want);
+    f.after_id = lo;
+    snprintf(want, sizeof want, "%s,%s", ids[1], ids[0]);
+    assert_listing(&f, 2, want);
+    f.after_created_us = base;
+    f.after_id = ids[0];
+    f.status = "pending";
+    ok(g_s, g_s->ops->orders_list(g_s, &f, 10, &rows), "orders_list after the oldest");
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        assert_true(json_integer_value(json_object_get(json_array_get(rows, i), "created_at")) <
+                    base);
+    json_decref(rows);
+}
+
 /* ---- end of orders ---- */
 
 static void test_status(void **state)
@@ -1447,6 +1564,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_followups),
         cmocka_unit_test(test_catalog),
         cmocka_unit_test(test_orders),
+        cmocka_unit_test(test_orders_list),
         cmocka_unit_test(test_claim_concurrency),
         cmocka_unit_test(test_dirty_skip_locked),
         cmocka_unit_test(test_pg_reconnect),

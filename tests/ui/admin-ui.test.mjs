@@ -67,14 +67,48 @@ async function noSecret(page, where) {
 
 // ---- pages render their sections ----------------------------------------------------------
 
+const queueIds = (page) => page.$$eval('.queue-item', (els) => els.map((e) => e.dataset.orderId));
+
 test('orders page renders insights, status panel, queue and order detail', async () => {
   const page = await open(`${BASE}/admin/orders`);
   expectAll(await headings(page), ['Orders', 'Provider automation insights', 'Cohort load alerts', 'Top providers by guardrail alerts', 'Guardrail vs rule overrides', 'Automation cadence', 'Replay worker', 'Alert worker', 'Order queue', 'Provider automation', 'Order timeline'], '/admin/orders');
   assert(await page.locator('[data-testid="admin-provider-automation"]').count() === 1, 'provider automation detail missing');
-  assert(await page.locator('.queue-item').count() === 2, 'the queue should list the two seeded orders');
   assert((await page.locator('[data-testid="replay-ran-at"]').textContent()).includes('No runs recorded'), 'replay worker should have no runs yet');
+  // The queue is the first page (50) of GET /api/v1/orders, newest first: the two seeded
+  // orders with provider orders, then the older bulk orders.
+  const api = await apiGet(`${BASE}/api/v1/orders?limit=50`);
+  const ids = await queueIds(page);
+  assert(ids.length === 50 && ids.join() === api.map((o) => o.id).join(), `queue: ${ids.length} rows, not the API's first page`);
+  assert(new Set(ids.slice(0, 2)).size === 2 && ids.slice(0, 2).every((id) => [alpha.orderId, beta.orderId].includes(id)), `the seeded orders should come first: ${ids.slice(0, 2)}`);
+  const row = (await page.locator(`.queue-item[data-order-id="${alpha.orderId}"]`).textContent()).replace(/\s+/g, ' ');
+  for (const want of ['UI-ui-alpha', 'processing', '€12.00', '1 item', 'preset Preset-Growth']) assert(row.includes(want), `alpha row "${row}" lacks "${want}"`);
+  assert(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(row), `alpha row "${row}" lacks the created time`);
+  // The first order is selected; its detail is the provider automation of its provider order.
+  assert(await page.locator('.queue-item.selected').getAttribute('data-order-id') === ids[0], 'the first order should be selected');
   await noSecret(page, '/admin/orders');
   await shot(page, 'admin-orders');
+  // "Load more" appends the next page and disappears on the last one.
+  await page.click('[data-testid="load-more"]');
+  await page.waitForFunction((n) => document.querySelectorAll('.queue-item').length === n, SEED.bulkOrders.length + 2, { timeout: 15000 });
+  const all = await queueIds(page);
+  assert(new Set(all).size === all.length && SEED.bulkOrders.every((id) => all.includes(id)), 'load more: every order once');
+  assert(await page.locator('[data-testid="load-more"]').isHidden(), '"Load more" should be gone after the last page');
+  await page.close();
+});
+
+test('selecting an order shows its provider automation and timeline', async () => {
+  const page = await open(`${BASE}/admin/orders?orderId=${beta.orderId}`);
+  assert(await page.locator('.queue-item.selected').getAttribute('data-order-id') === beta.orderId, 'beta should be selected');
+  assert((await page.locator('#order-detail h2').textContent()).includes('UI-ui-beta'), 'detail heading');
+  const detail = await page.locator('[data-testid="admin-provider-automation"]').textContent();
+  assert(detail.includes('ui-beta-svc') && !detail.includes('ui-alpha'), `the detail should show the provider order of beta: ${detail.slice(0, 300)}`);
+  expectAll(await headings(page), ['Provider automation', 'Order timeline'], 'selected order');
+  await shot(page, 'admin-orders-selected');
+  // A click on another row selects it.
+  await page.click(`.queue-item[data-order-id="${alpha.orderId}"] a`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  assert(new URL(page.url()).searchParams.get('orderId') === alpha.orderId, 'the link selects the order');
+  assert((await page.locator('[data-testid="admin-provider-automation"]').textContent()).includes('ui-alpha-svc'), 'alpha detail');
   await page.close();
 });
 
@@ -339,15 +373,33 @@ test('invalid JSON in a form shows the error and sends nothing', async () => {
 
 test('deep-link parameters filter the pages', async () => {
   let page = await open(`${BASE}/admin/orders?providerId=ui-beta`);
-  let ids = await page.$$eval('.queue-item', (els) => els.map((e) => e.dataset.orderId));
+  let ids = await queueIds(page);
   assert(ids.length === 1 && ids[0] === beta.orderId, `providerId filter: ${ids}`);
-  assert(await page.locator('[data-testid="order-filter"]').count() === 1, 'filter notice missing');
+  assert((await page.locator('[data-testid="order-filter"]').textContent()).includes('provider ui-beta'), 'filter notice missing');
+  assert(await page.locator('[data-testid="clear-filters"]').getAttribute('href') === '/admin/orders', 'clear filters link');
+  assert((await page.locator('[data-testid="admin-provider-automation"]').textContent()).includes('ui-beta-svc'), 'filtered detail');
   await shot(page, 'admin-orders-filter-provider');
   await page.close();
 
   page = await open(`${BASE}/admin/orders?presetId=preset-growth`);
-  ids = await page.$$eval('.queue-item', (els) => els.map((e) => e.dataset.orderId));
+  ids = await queueIds(page);
   assert(ids.length === 1 && ids[0] === alpha.orderId, `presetId filter: ${ids}`);
+  await page.close();
+
+  page = await open(`${BASE}/admin/orders?presetId=preset-growth&providerId=ui-beta`);
+  assert((await queueIds(page)).length === 0, 'preset and provider combine with AND');
+  assert((await page.locator('#order-queue').textContent()).includes('No orders match these filters.'), 'no-match message');
+  expectAll(await headings(page), ['Provider automation insights', 'Automation cadence', 'Order queue'], 'no match keeps the automation sections');
+  assert(!(await page.locator('[data-testid="orders-empty"]').count()), 'a filter with no match is not the empty hero');
+  await shot(page, 'admin-orders-filter-no-match');
+  await page.click('[data-testid="clear-filters"]');
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+  assert((await queueIds(page)).length === 50, 'clear filters shows the whole queue');
+  await page.close();
+
+  page = await open(`${BASE}/admin/orders?status=completed`);
+  ids = await queueIds(page);
+  assert(ids.length === 50 && !ids.includes(alpha.orderId) && !ids.includes(beta.orderId), `status filter: ${ids.length}`);
   await page.close();
 
   page = await open(`${BASE}/admin/fulfillment/providers?providerId=ui-beta`);
@@ -411,6 +463,11 @@ test('a token-protected server prompts for the token once and keeps it in sessio
   await page.goto(`${TOKEN_URL}/admin/orders`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   assert(!(await page.locator('#token-dialog[open]').count()), 'the token was asked twice');
+  // This server's database has no order: the orders page is only the empty hero (spec §9.6).
+  assert((await page.locator('[data-testid="orders-empty"]').textContent()).includes('No orders yet. As soon as customers complete checkout, new orders will appear here.'), 'empty hero');
+  const shown = await page.$$eval('#main h1, #main h2, #main h3', (els) => els.map((e) => e.textContent.trim()));
+  assert(shown.join() === 'Orders', `the empty hero shows no automation sections: ${shown.join(' | ')}`);
+  await shot(page, 'admin-orders-empty');
   await page.close();
 });
 

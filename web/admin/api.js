@@ -96,7 +96,18 @@ export function errorMessage(data, status) {
 
 // Calls the API. Resolves with the parsed JSON (null for 204); rejects with an ApiError whose
 // message is what the pages show.
-export async function api(path, { method = 'GET', body } = {}) {
+export async function api(path, options) {
+  return (await request(path, options)).data;
+}
+
+// GET of a paged listing (GET /api/v1/orders): resolves with { data, next }, next being the
+// X-Next-Cursor header (null on the last page).
+export async function apiPage(path) {
+  const { data, res } = await request(path);
+  return { data, next: res ? res.headers.get('X-Next-Cursor') : null };
+}
+
+async function request(path, { method = 'GET', body } = {}) {
   let refused = false;
   for (let attempt = 0; attempt < 5; attempt++) {
     const headers = { Accept: 'application/json' };
@@ -125,7 +136,7 @@ export async function api(path, { method = 'GET', body } = {}) {
       await askToken(refused);
       continue;
     }
-    if (res.status === 204) return null;
+    if (res.status === 204) return { data: null, res };
     const text = await res.text();
     let data = null;
     try {
@@ -134,7 +145,7 @@ export async function api(path, { method = 'GET', body } = {}) {
       data = null;
     }
     if (!res.ok) throw new ApiError(errorMessage(data, res.status), res.status, data);
-    return data;
+    return { data, res };
   }
   throw new ApiError('Invalid API key', 401, null);
 }

@@ -1,14 +1,16 @@
 // /admin/orders (spec §9.6): provider automation insights, cohort load alerts, the automation
-// status panel, an order queue built from provider orders (filtered by ?providerId= and
-// ?presetId=, DECISIONS 18) and the selected order's provider automation and timeline.
-import { api, settle, PROVIDERS } from './api.js';
-import { h, section, empty, errorLine, chip, stat, isObj, fmtTime, int, params, fill, add } from './dom.js';
+// status panel, the order queue from GET /api/v1/orders (newest first, 50 a page with "Load
+// more"; ?status=, ?presetId= and ?providerId= filter it on the server, DECISIONS 18) and the
+// selected order's provider automation and timeline. Without any order the page is only the
+// empty hero.
+import { api, apiPage, settle, PROVIDERS } from './api.js';
+import { h, section, empty, errorLine, chip, stat, isObj, fmtTime, int, money, params, fill, add, busy } from './dom.js';
 import { automationStatusPanel } from './status-panel.js';
 import { providerOrderCard, summarizeTelemetry, telemetryPanel } from './order-card.js';
 import { loadBlueprint, loadAlerts, loadAlertList, blueprintProblem } from './cohort.js';
 
-const MAX_PROVIDERS = 25; // provider order lists read to build the queue
-const MAX_ORDERS = 50;
+const PAGE_SIZE = 50; // orders per queue page (spec §9.6 "orders (50)")
+const EMPTY_HERO = 'No orders yet. As soon as customers complete checkout, new orders will appear here.';
 
 const EVENT_LABELS = {
   replay_scheduled: 'Automation replay scheduled',
@@ -22,13 +24,30 @@ const EVENT_LABELS = {
   refund_completed: 'Refund completed',
 };
 
-function presetOf(order) {
+// The presets of an order's items ({id, label}), each once, under presetId or preset_id.
+function presetsOf(order) {
+  const out = new Map();
   for (const item of Array.isArray(order?.items) ? order.items : []) {
     const so = isObj(item.selectedOptions) ? item.selectedOptions : null;
-    const id = so ? so.presetId || so.preset_id : null;
-    if (id !== undefined && id !== null && id !== '') return { id: String(id), label: so.presetLabel || so.preset_label || null };
+    const id = so ? so.presetId ?? so.preset_id : null;
+    if (id !== undefined && id !== null && id !== '' && !out.has(String(id))) out.set(String(id), { id: String(id), label: so.presetLabel || so.preset_label || null });
   }
-  return null;
+  return [...out.values()];
+}
+
+// One row of the queue: number, status, total, created time, items and presets.
+function queueRow(order, selectedId, link) {
+  const n = Array.isArray(order.items) ? order.items.length : 0;
+  const presets = presetsOf(order);
+  const selected = order.id === selectedId;
+  return h('li', { class: `queue-item ${selected ? 'selected' : ''}`.trim(), 'data-order-id': order.id },
+    h('div', { class: 'row spread' },
+      h('a', { href: link(order.id), 'aria-current': selected ? 'true' : null }, h('strong', { text: order.orderNumber ?? order.id.slice(0, 8) })),
+      chip(order.status ?? 'unknown', 'tag')),
+    h('p', { class: 'small' },
+      h('span', { 'data-testid': 'order-total', text: money(order.total, order.currency) }),
+      h('span', { class: 'muted', text: ` · ${fmtTime(order.createdAt) || '—'} · ${n} item${n === 1 ? '' : 's'}` }),
+      presets.length ? h('span', { class: 'muted', 'data-testid': 'order-presets', text: ` · preset ${presets.map((p) => p.label ?? p.id).join(', ')}` }) : null));
 }
 
 function insightsSection(snapshot, bp, highlight) {
@@ -128,57 +147,70 @@ async function orderDetail(orderId) {
 
 export default async function render(main) {
   const q = params();
-  const presetId = q.get('presetId') || null;
-  const providerId = q.get('providerId') || null;
-  const highlight = { presetId, providerId };
+  const filters = { status: q.get('status'), presetId: q.get('presetId'), providerId: q.get('providerId') };
+  for (const k of Object.keys(filters)) if (!filters[k]) delete filters[k];
+  const filtered = Object.keys(filters).length > 0;
+  const highlight = { presetId: filters.presetId || null, providerId: filters.providerId || null };
+  const listPath = (cursor) => {
+    const p = new URLSearchParams({ limit: String(PAGE_SIZE), ...filters });
+    if (cursor) p.set('cursor', cursor);
+    return `/api/v1/orders?${p}`;
+  };
 
-  const [provs, snap, bp] = await Promise.all([
-    settle([api(`${PROVIDERS}/`)]).then((r) => r[0]),
+  const [first, snap, bp] = await Promise.all([
+    settle([apiPage(listPath(null))]).then((r) => r[0]),
     settle([api(`${PROVIDERS}/automation/snapshot?limitPerProvider=20`)]).then((r) => r[0]),
     loadBlueprint(30),
   ]);
-  const providers = provs.ok && Array.isArray(provs.value) ? provs.value : [];
-  const scope = (providerId ? providers.filter((p) => p.id === providerId) : providers).slice(0, MAX_PROVIDERS);
-  const lists = await settle(scope.map((p) => api(`${PROVIDERS}/${encodeURIComponent(p.id)}/orders?limit=25`)));
-  const byOrder = new Map();
-  lists.forEach((r) => {
-    if (!r.ok) return;
-    for (const po of r.value || []) {
-      if (!po.orderId) continue;
-      const e = byOrder.get(po.orderId) || { orderId: po.orderId, providers: new Set(), count: 0, updatedAt: '' };
-      e.providers.add(po.providerName || po.providerId);
-      e.count += 1;
-      if ((po.updatedAt || '') > e.updatedAt) e.updatedAt = po.updatedAt || '';
-      byOrder.set(po.orderId, e);
-    }
-  });
-  let queue = [...byOrder.values()].sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1)).slice(0, MAX_ORDERS);
-  const details = await settle(queue.map((e) => api(`/api/v1/orders/${encodeURIComponent(e.orderId)}`)));
-  queue.forEach((e, i) => {
-    e.order = details[i].ok ? details[i].value : null;
-    e.preset = presetOf(e.order);
-  });
-  if (presetId) queue = queue.filter((e) => e.preset && e.preset.id === presetId);
+  const orders = first.ok && Array.isArray(first.value.data) ? first.value.data : [];
 
-  const selectedId = q.get('orderId') || (queue[0] && queue[0].orderId) || null;
+  // Spec §9.6: no orders at all means the empty hero and nothing else.
+  if (first.ok && !orders.length && !filtered) {
+    fill(main, h('h1', { text: 'Orders' }),
+      h('section', { class: 'card section hero', 'data-testid': 'orders-empty' }, h('p', { class: 'empty', text: EMPTY_HERO })));
+    return;
+  }
+
+  const selectedId = q.get('orderId') || (orders[0] && orders[0].id) || null;
   const link = (orderId) => {
     const p = new URLSearchParams(q);
     p.set('orderId', orderId);
     return `/admin/orders?${p}`;
   };
-  const filtered = Boolean(presetId || providerId);
-  const queueSection = section('order-queue', 'Orders', 'Order queue', 'Orders with provider automation, newest activity first.',
-    !provs.ok ? errorLine(`Providers unavailable: ${provs.error.message}`) : null,
-    filtered ? h('p', { class: 'notice', 'data-testid': 'order-filter' }, `Filtered by ${[presetId ? `preset ${presetId}` : null, providerId ? `provider ${providerId}` : null].filter(Boolean).join(' and ')}. `, h('a', { href: '/admin/orders', text: 'Clear filters' })) : null,
-    queue.length
-      ? h('ul', { class: 'plain queue' }, queue.map((e) => h('li', { class: `queue-item ${e.orderId === selectedId ? 'selected' : ''}`.trim(), 'data-order-id': e.orderId },
-        h('a', { href: link(e.orderId), 'aria-current': e.orderId === selectedId ? 'true' : null }, h('strong', { text: e.order?.orderNumber ?? e.orderId.slice(0, 8) })),
-        h('span', { class: 'small', text: ` ${e.order?.status ?? ''}` }),
-        h('span', { class: 'muted small', text: ` · ${[...e.providers].join(', ')} · ${e.count} provider order${e.count === 1 ? '' : 's'}${e.preset ? ` · preset ${e.preset.label ?? e.preset.id}` : ''}` }))))
-      : empty(filtered ? 'No orders match these filters.' : 'No orders yet. As soon as customers complete checkout, new orders will appear here.'));
+  const described = [
+    filters.presetId ? `preset ${filters.presetId}` : null,
+    filters.providerId ? `provider ${filters.providerId}` : null,
+    filters.status ? `status ${filters.status}` : null,
+  ].filter(Boolean);
+  const notice = filtered
+    ? h('p', { class: 'notice', 'data-testid': 'order-filter' }, `Filtered by ${described.join(' and ')}. `, h('a', { href: '/admin/orders', 'data-testid': 'clear-filters', text: 'Clear filters' }))
+    : null;
+
+  const list = h('ul', { class: 'plain queue' }, orders.map((o) => queueRow(o, selectedId, link)));
+  let next = first.ok ? first.value.next : null;
+  const moreLine = h('p', { class: 'result', role: 'status', 'aria-live': 'polite' });
+  const more = h('button', { type: 'button', class: 'btn', 'data-testid': 'load-more', text: 'Load more' });
+  const moreRow = h('div', { class: 'row' }, more);
+  more.hidden = moreRow.hidden = !next;
+  more.addEventListener('click', () => busy(more, async () => {
+    try {
+      const page = await apiPage(listPath(next));
+      add(list, (page.data || []).map((o) => queueRow(o, selectedId, link)));
+      next = page.next;
+      moreLine.textContent = '';
+    } catch (err) {
+      moreLine.textContent = `Could not load more orders: ${err.message}`;
+    }
+  }).then(() => { more.hidden = moreRow.hidden = !next; }));
+
+  let body;
+  if (!first.ok) body = errorLine(`Orders unavailable: ${first.error.message}`);
+  else if (!orders.length) body = empty('No orders match these filters.');
+  else body = [list, moreRow, moreLine];
+  const queueSection = section('order-queue', 'Orders', 'Order queue', 'Newest orders first.', notice, body);
 
   const statusPanel = automationStatusPanel();
-  fill(main, 
+  fill(main,
     h('h1', { text: 'Orders' }),
     snap.ok ? insightsSection(snap.value || {}, bp, highlight) : errorLine(`Automation snapshot unavailable: ${snap.error.message}`),
     statusPanel,

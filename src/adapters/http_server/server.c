@@ -92,6 +92,17 @@ int http_reply_add_header(struct http_reply *rep, const char *name, const char *
     return 0;
 }
 
+int http_reply_add_header_copy(struct http_reply *rep, const char *name, const char *value)
+{
+    size_t len = strlen(value);
+    if (len >= sizeof(rep->value_buf) - rep->value_used || rep->nheaders >= HTTP_REPLY_MAX_HEADERS)
+        return -1;
+    char *copy = rep->value_buf + rep->value_used;
+    memcpy(copy, value, len + 1);
+    rep->value_used += len + 1;
+    return http_reply_add_header(rep, name, copy);
+}
+
 static enum MHD_Result queue(struct MHD_Connection *conn, struct http_reply *rep)
 {
     struct MHD_Response *resp =

@@ -12,6 +12,8 @@
 #define HTTP_SERVER_MAX_BODY (1024 * 1024)
 /* Extra response headers a reply may carry beside Content-Type (see http_reply_add_header). */
 #define HTTP_REPLY_MAX_HEADERS 8
+/* Bytes of header values a reply may own (see http_reply_add_header_copy). */
+#define HTTP_REPLY_VALUE_BUFSZ 256
 
 struct http_server;
 struct http_req;
@@ -31,11 +33,18 @@ struct http_reply {
         const char *value;
     } headers[HTTP_REPLY_MAX_HEADERS];
     size_t nheaders;
+    /* Storage of header values built for this reply (a paging cursor...), so that they live
+     * as long as the reply; filled by http_reply_add_header_copy. */
+    char value_buf[HTTP_REPLY_VALUE_BUFSZ];
+    size_t value_used;
 };
 
 /* Appends a borrowed header to the reply; 0, or -1 when HTTP_REPLY_MAX_HEADERS are already
  * set (the header is then dropped). */
 int http_reply_add_header(struct http_reply *rep, const char *name, const char *value);
+/* Like http_reply_add_header, but the value is copied into the reply's own storage, so it may
+ * be built on the handler's stack; -1 (header dropped) when the storage is full. */
+int http_reply_add_header_copy(struct http_reply *rep, const char *name, const char *value);
 
 /* Called from a pool thread for each complete request; must fill rep. */
 struct http_handler {

@@ -1227,6 +1227,7 @@ const struct store_ops store_pg_ops = {
     .provider_orders_for_order = pg_provider_orders_for_order,
     .provider_order_insert = pg_provider_order_insert,
     .order_row = pg_order_row,
+    .orders_list = pg_orders_list,
     .order_insert = pg_order_insert,
     .order_set_status = pg_order_set_status,
     .timeline_list = pg_timeline_list,

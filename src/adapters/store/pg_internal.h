@@ -70,6 +70,7 @@ int pg_provider_orders_for_order(struct store *s, const char *order_id, size_t l
                                  json_t **rows);
 int pg_provider_order_insert(struct store *s, const json_t *row, int64_t now_us, json_t **out);
 int pg_order_row(struct store *s, const char *order_id, json_t **row);
+int pg_orders_list(struct store *s, const struct order_filter *f, size_t limit, json_t **rows);
 int pg_order_insert(struct store *s, const json_t *order, int64_t now_us, json_t **out);
 int pg_order_set_status(struct store *s, const char *order_id, const char *status, int64_t now_us);
 int pg_timeline_list(struct store *s, const char *order_id, json_t **rows);

@@ -380,3 +380,92 @@ int pg_timeline_list(struct store *s, const char *order_id, json_t **rows)
     sb_release(&sql);
     return rc;
 }
+
+/* Attaches "items" (order_row's item rows) to every row of orders with one query. */
+static int attach_items(struct store *s, json_t *orders)
+{
+    size_t n = json_array_size(orders);
+    if (n == 0)
+        return 0;
+    json_t *by_id = json_object();
+    struct sb ids = SB_INIT, sql = SB_INIT;
+    sb_puts(&ids, "{");
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(orders, i);
+        json_t *items = json_array();
+        const char *id = json_string_value(json_object_get(o, "id"));
+        json_object_set(o, "items", items);
+        json_object_set_new(by_id, id, items);
+        sb_printf(&ids, "%s%s", i ? "," : "", id);
+    }
+    sb_puts(&ids, "}");
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, item_cols);
+    sb_puts(&sql, " FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY created_at, id");
+    const char *p[1] = {sb_str(&ids)};
+    json_t *rows = NULL;
+    int rc = query_rows(s, "orders_list items", sb_str(&sql), item_cols, 1, p, &rows);
+    sb_release(&sql);
+    sb_release(&ids);
+    size_t i;
+    json_t *it;
+    json_array_foreach (rows, i, it) {
+        json_t *items = json_object_get(by_id, json_string_value(json_object_get(it, "order_id")));
+        if (items)
+            json_array_append(items, it);
+    }
+    json_decref(rows);
+    json_decref(by_id);
+    return rc;
+}
+
+/* The order queue. Every filter is a condition on orders or an EXISTS probe, so the plan can
+ * walk ix_orders_created_id (or ix_orders_status_created_id with a status) backwards and
+ * stop after `limit` matches; the provider probe is a lookup in
+ * ix_fulfillment_provider_orders_order_provider, the preset probe reads the order's few items. */
+int pg_orders_list(struct store *s, const struct order_filter *f, size_t limit, json_t **rows)
+{
+    char after[ISO_BUFSZ], lim[PG_I64_BUFSZ];
+    const char *params[6];
+    int np = 0;
+    struct sb sql = SB_INIT;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, order_cols);
+    sb_puts(&sql, " FROM orders WHERE true");
+    if (f && f->status) {
+        params[np++] = f->status;
+        sb_printf(&sql, " AND status = $%d", np);
+    }
+    if (f && f->after_id) {
+        iso_format_utc(f->after_created_us, after);
+        params[np++] = after;
+        params[np++] = f->after_id;
+        sb_printf(&sql, " AND (created_at, id) < ($%d::timestamptz, $%d::uuid)", np - 1, np);
+    }
+    if (f && f->provider_id) {
+        params[np++] = f->provider_id;
+        sb_printf(&sql,
+                  " AND EXISTS (SELECT 1 FROM fulfillment_provider_orders po "
+                  "WHERE po.order_id = orders.id AND po.provider_id = $%d::text)",
+                  np);
+    }
+    if (f && f->preset_id) {
+        params[np++] = f->preset_id;
+        sb_printf(&sql,
+                  " AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = orders.id "
+                  "AND (i.selected_options ->> 'presetId' = $%d::text "
+                  "OR i.selected_options ->> 'preset_id' = $%d::text))",
+                  np, np);
+    }
+    params[np++] = limit_text(limit, lim);
+    sb_printf(&sql, " ORDER BY created_at DESC, id DESC LIMIT $%d::bigint", np);
+    int rc = query_rows(s, "orders_list", sb_str(&sql), order_cols, np, params, rows);
+    sb_release(&sql);
+    if (rc == 0)
+        rc = attach_items(s, *rows);
+    if (rc != 0) {
+        json_decref(*rows);
+        *rows = NULL;
+    }
+    return rc;
+}

@@ -1220,6 +1220,7 @@ const struct store_ops store_sqlite_ops = {
     .provider_orders_for_order = sq_provider_orders_for_order,
     .provider_order_insert = sq_provider_order_insert,
     .order_row = sq_order_row,
+    .orders_list = sq_orders_list,
     .order_insert = sq_order_insert,
     .order_set_status = sq_order_set_status,
     .timeline_list = sq_timeline_list,

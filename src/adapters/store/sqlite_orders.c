@@ -386,3 +386,100 @@ int sq_timeline_list(struct store *s, const char *order_id, json_t **rows)
     sb_release(&sql);
     return rc;
 }
+
+/* Attaches "items" (order_row's item rows) to every row of orders, reading the items of up
+ * to ITEMS_CHUNK orders per query instead of one query per order. */
+#define ITEMS_CHUNK 100
+
+static int attach_items(struct store *s, json_t *orders)
+{
+    size_t n = json_array_size(orders);
+    json_t *by_id = json_object();
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(orders, i);
+        json_t *items = json_array();
+        json_object_set(o, "items", items);
+        json_object_set_new(by_id, json_string_value(json_object_get(o, "id")), items);
+    }
+    for (size_t start = 0; rc == 0 && start < n; start += ITEMS_CHUNK) {
+        size_t count = n - start < ITEMS_CHUNK ? n - start : ITEMS_CHUNK;
+        const char *ids[ITEMS_CHUNK];
+        struct sb sql = SB_INIT;
+        json_t *rows = NULL;
+        sb_puts(&sql, "SELECT ");
+        select_list(&sql, item_cols);
+        sb_puts(&sql, " FROM order_items WHERE order_id IN (");
+        for (size_t i = 0; i < count; i++) {
+            ids[i] = json_string_value(json_object_get(json_array_get(orders, start + i), "id"));
+            sb_puts(&sql, i ? ", ?" : "?");
+        }
+        sb_puts(&sql, ") ORDER BY created_at, id");
+        rc = query_rows(s, "orders_list items", sb_str(&sql), item_cols, ids, count, -1, &rows);
+        sb_release(&sql);
+        size_t i;
+        json_t *it;
+        json_array_foreach (rows, i, it) {
+            json_t *items =
+                json_object_get(by_id, json_string_value(json_object_get(it, "order_id")));
+            if (items)
+                json_array_append(items, it);
+        }
+        json_decref(rows);
+    }
+    json_decref(by_id);
+    return rc;
+}
+
+/* The order queue. Every filter is a condition on orders or an EXISTS probe, so the scan
+ * walks ix_orders_created_id (or ix_orders_status_created_id with a status) newest first and
+ * stops after `limit` matches; the provider probe is a lookup in
+ * ix_fulfillment_provider_orders_order_provider, the preset probe reads the order's few items.
+ * Timestamps are ISO-8601 UTC text here, which sorts like the times they name, so the cursor
+ * is compared in that form. */
+int sq_orders_list(struct store *s, const struct order_filter *f, size_t limit, json_t **rows)
+{
+    char after[ISO_BUFSZ];
+    const char *params[6];
+    size_t np = 0;
+    struct sb sql = SB_INIT;
+    sb_puts(&sql, "SELECT ");
+    select_list(&sql, order_cols);
+    sb_puts(&sql, " FROM orders WHERE 1 = 1");
+    if (f && f->status) {
+        sb_puts(&sql, " AND status = ?");
+        params[np++] = f->status;
+    }
+    if (f && f->after_id) {
+        iso_format_utc(f->after_created_us, after);
+        sb_puts(&sql, " AND (created_at, id) < (?, ?)");
+        params[np++] = after;
+        params[np++] = f->after_id;
+    }
+    if (f && f->provider_id) {
+        sb_puts(&sql, " AND EXISTS (SELECT 1 FROM fulfillment_provider_orders po "
+                      "WHERE po.order_id = orders.id AND po.provider_id = ?)");
+        params[np++] = f->provider_id;
+    }
+    if (f && f->preset_id) {
+        /* json_extract fails on text that is not JSON: such items just do not match. */
+        sb_puts(&sql, " AND EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = orders.id "
+                      "AND CASE WHEN json_valid(i.selected_options) THEN "
+                      "coalesce(json_extract(i.selected_options, '$.presetId') = ?, 0) OR "
+                      "coalesce(json_extract(i.selected_options, '$.preset_id') = ?, 0) "
+                      "ELSE 0 END)");
+        params[np++] = f->preset_id;
+        params[np++] = f->preset_id;
+    }
+    sb_puts(&sql, " ORDER BY created_at DESC, id DESC LIMIT ?");
+    int rc = query_rows(s, "orders_list", sb_str(&sql), order_cols, params, np, clamp_limit(limit),
+                        rows);
+    sb_release(&sql);
+    if (rc == 0)
+        rc = attach_items(s, *rows);
+    if (rc != 0) {
+        json_decref(*rows);
+        *rows = NULL;
+    }
+    return rc;
+}
