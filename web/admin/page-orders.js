@@ -172,6 +172,7 @@ export default async function render(main) {
   }
 
   const selectedId = q.get('orderId') || (orders[0] && orders[0].id) || null;
+  const detailPromise = selectedId ? orderDetail(selectedId) : null; // fetched while the rest renders
   const link = (orderId) => {
     const p = new URLSearchParams(q);
     p.set('orderId', orderId);
@@ -209,12 +210,18 @@ export default async function render(main) {
   else body = [list, moreRow, moreLine];
   const queueSection = section('order-queue', 'Orders', 'Order queue', 'Newest orders first.', notice, body);
 
+  // The queue and the selected order side by side on a wide screen (the queue scrolls on its
+  // own), one above the other on a narrow one.
   const statusPanel = automationStatusPanel();
+  const bench = h('div', { class: 'workbench' }, queueSection);
   fill(main,
     h('h1', { text: 'Orders' }),
     snap.ok ? insightsSection(snap.value || {}, bp, highlight) : errorLine(`Automation snapshot unavailable: ${snap.error.message}`),
     statusPanel,
-    queueSection);
-  if (selectedId) add(main, await orderDetail(selectedId));
+    bench);
+  if (selectedId) {
+    add(bench, await detailPromise);
+    list.querySelector('.queue-item.selected')?.scrollIntoView({ block: 'nearest' });
+  }
   await statusPanel.ready;
 }
