@@ -14,6 +14,7 @@
 
 #include "adapters/http_client/curl.h"
 #include "app/api_routes.h"
+#include "app/placement.h"
 #include "app/validate.h"
 #include "base/error.h"
 #include "base/iso8601.h"
@@ -702,51 +703,74 @@ static json_t *intake_items(const json_t *items, json_t *errors)
     return rows;
 }
 
-/* Sends one placement request; records providerOrderId and providerResponse in payload. */
-static void place_one(struct http_transport *t, const json_t *provider, json_t *payload)
+/* One placement request: built before the claim (its timeout sets the claim's lease), sent
+ * after it. */
+struct placement_req {
+    const char *provider_id; /* borrowed */
+    const json_t *endpoint;  /* borrowed; NULL when the provider has no order endpoint */
+    struct http_request req;
+    int built;       /* req is ready to send */
+    json_t *failure; /* the providerResponse when it cannot be sent */
+};
+
+static void placement_build(const json_t *provider, const json_t *payload, struct placement_req *pl)
 {
     const json_t *metadata = json_object_get(provider, "metadata_json");
-    const json_t *endpoint = endpoint_find(metadata, "order");
-    const char *provider_id = json_string_value(json_object_get(provider, "id"));
-    if (!endpoint)
+    memset(pl, 0, sizeof(*pl));
+    pl->endpoint = endpoint_find(metadata, "order");
+    pl->provider_id = json_string_value(json_object_get(provider, "id"));
+    if (!pl->endpoint)
         return;
-    json_t *ctx = placement_context(metadata, payload, provider_id);
-    struct http_request req;
-    memset(&req, 0, sizeof(req));
+    json_t *ctx = placement_context(metadata, payload, pl->provider_id);
     char *error = NULL;
-    json_t *failure = NULL;
-    if (endpoint_build_request(endpoint, ctx, ENDPOINT_DEFAULT_TIMEOUT_MS, provider_id, &req,
-                               &error) != 0) {
-        failure = json_pack("{s:s,s:n}", "error", error ? error : "Endpoint URL is not configured",
-                            "url");
-    } else {
+    if (endpoint_build_request(pl->endpoint, ctx, ENDPOINT_DEFAULT_TIMEOUT_MS, pl->provider_id,
+                               &pl->req, &error) != 0)
+        pl->failure = json_pack("{s:s,s:n}", "error",
+                                error ? error : "Endpoint URL is not configured", "url");
+    else
+        pl->built = 1;
+    free(error);
+    json_decref(ctx);
+}
+
+/* Sends the request (when it was built); records providerOrderId and providerResponse in
+ * payload. */
+static void placement_send(struct http_transport *t, struct placement_req *pl, json_t *payload)
+{
+    if (!pl->endpoint)
+        return;
+    if (pl->built) {
         struct http_response resp;
         memset(&resp, 0, sizeof(resp));
-        t->perform(t, &req, &resp, 1, 1);
+        t->perform(t, &pl->req, &resp, 1, 1);
         struct endpoint_result r;
-        endpoint_interpret(endpoint, &req, &resp, time_now_us(), &r);
+        endpoint_interpret(pl->endpoint, &pl->req, &resp, time_now_us(), &r);
         http_response_release(&resp);
         if (r.failure == EP_OK) {
-            char *remote = placement_remote_id(endpoint, r.parsed);
+            char *remote = placement_remote_id(pl->endpoint, r.parsed);
             if (remote)
                 json_object_set_new(payload, "providerOrderId", json_string(remote));
             free(remote);
             json_object_set(payload, "providerResponse", r.parsed ? r.parsed : json_object());
         } else {
-            failure = json_pack("{s:s,s:s}", "error", r.error ? r.error : "provider request failed",
-                                "url", req.url ? req.url : "");
+            pl->failure =
+                json_pack("{s:s,s:s}", "error", r.error ? r.error : "provider request failed",
+                          "url", pl->req.url ? pl->req.url : "");
         }
         endpoint_result_release(&r);
     }
-    if (failure) {
-        json_t *f = json_pack("{s:s,s:O}", "provider_id", provider_id ? provider_id : "", "error",
-                              json_object_get(failure, "error"));
+    if (pl->failure) {
+        json_t *f = json_pack("{s:s,s:O}", "provider_id", pl->provider_id ? pl->provider_id : "",
+                              "error", json_object_get(pl->failure, "error"));
         log_fields(LOG_WARNING, "Provider order endpoint failed", f);
-        json_object_set_new(payload, "providerResponse", failure);
+        json_object_set(payload, "providerResponse", pl->failure);
     }
-    free(error);
-    http_request_release(&req);
-    json_decref(ctx);
+}
+
+static void placement_release(struct placement_req *pl)
+{
+    http_request_release(&pl->req);
+    json_decref(pl->failure);
 }
 
 /* The catalog service of id with its provider row, borrowed from providers; 0 when unknown. */
@@ -782,31 +806,56 @@ static int already_placed(const json_t *existing, const char *item_id, const cha
     return 0;
 }
 
+/* This process's name in placement claims, made once. */
+static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
+static char owner_name[160];
+
+static void owner_init(void)
+{
+    placement_owner(owner_name, sizeof(owner_name));
+}
+
+/* The provider order row to record for add-on `addon` of `item` (payload steals). New. */
+static json_t *placement_row(const json_t *order, const char *item_id, const json_t *addon,
+                             const json_t *svc, const json_t *prov, json_t *payload)
+{
+    json_t *row = json_object();
+    json_object_set(row, "order_id", json_object_get(order, "id"));
+    json_object_set_new(row, "order_item_id", json_string(item_id));
+    json_object_set(row, "provider_id", json_object_get(svc, "provider_id"));
+    json_object_set(row, "provider_name", json_object_get(prov, "name"));
+    json_object_set(row, "service_id", json_object_get(svc, "id"));
+    json_object_set(row, "service_action", json_object_get(svc, "action"));
+    json_object_set_new(row, "amount", payload_to_float(json_object_get(addon, "pricingAmount")));
+    json_object_set(row, "currency", json_object_get(order, "currency"));
+    json_object_set_new(row, "payload", payload);
+    return row;
+}
+
 /* spec-replay §3: for every serviceOverride add-on of every item whose serviceId is a known
  * service, one provider order, placed through the owning provider's order endpoint, unless
  * one already exists for (item, service). A failed placement is recorded in the row's
- * providerResponse; the row is created all the same. Returns how many rows were created. */
-static int place_provider_orders_locked(struct api *api, struct store *s, const json_t *order);
-
-/* Placements of this process run one at a time, so two requests moving the same order to
- * processing at once cannot both find "no provider order yet" and place twice. (Two server
- * processes could still race; see docs/ARCHITECTURE.md.) */
-static pthread_mutex_t placement_mu = PTHREAD_MUTEX_INITIALIZER;
-
+ * providerResponse; the row is created all the same. Returns how many rows were created.
+ *
+ * Exactly once across processes (docs/ARCHITECTURE.md "Order placement"): before a byte is
+ * sent, (item, service) is claimed in provider_order_placements, and the claim is committed;
+ * whoever does not get the claim skips. The row is then inserted and the claim marked placed
+ * in one transaction. A claim whose placer stopped in between is recorded as outcome unknown
+ * by placement_sweep (run here for this order first), never sent again. Provider orders that
+ * exist without a claim (written before the claims existed, or by another program) still
+ * count as placed. No process-local lock is needed: the claim serialises requests of one
+ * process as it does those of several, and placements of unrelated orders no longer wait
+ * for each other's providers. */
 static int place_provider_orders(struct api *api, struct store *s, const json_t *order)
-{
-    pthread_mutex_lock(&placement_mu);
-    int created = place_provider_orders_locked(api, s, order);
-    pthread_mutex_unlock(&placement_mu);
-    return created;
-}
-
-static int place_provider_orders_locked(struct api *api, struct store *s, const json_t *order)
 {
     const char *order_id = json_string_value(json_object_get(order, "id"));
     json_t *providers = NULL, *existing = NULL;
     struct http_transport *t = NULL;
     int created = 0;
+    pthread_once(&owner_once, owner_init);
+    if (placement_sweep(s, order_id, time_now_us(), PLACEMENT_SWEEP_LIMIT) < 0)
+        log_msgf(LOG_ERROR, "order placement: cannot read the placement claims: %s",
+                 s->ops->last_error(s));
     if (s->ops->providers_list(s, &providers) != 0) {
         log_msgf(LOG_ERROR, "order placement: cannot read the catalog: %s", s->ops->last_error(s));
         return 0;
@@ -816,6 +865,7 @@ static int place_provider_orders_locked(struct api *api, struct store *s, const 
         json_decref(providers);
         return 0;
     }
+    int64_t lease_us = (int64_t)api->cfg->placement_lease_seconds * 1000000LL;
     size_t i, k;
     json_t *item, *addon;
     json_array_foreach (json_object_get(order, "items"), i, item) {
@@ -832,30 +882,50 @@ static int place_provider_orders_locked(struct api *api, struct store *s, const 
             json_t *desc = placement_service_descriptor(svc);
             json_t *payload = placement_payload(order_id, item, addon, desc);
             json_decref(desc);
-            place_one(t, prov, payload);
-            json_t *amount = payload_to_float(json_object_get(addon, "pricingAmount"));
-            json_t *row = json_object();
-            json_object_set_new(row, "order_id", json_string(order_id));
-            json_object_set_new(row, "order_item_id", json_string(item_id));
-            json_object_set(row, "provider_id", json_object_get(svc, "provider_id"));
-            json_object_set(row, "provider_name", json_object_get(prov, "name"));
-            json_object_set_new(row, "service_id", json_string(sid));
-            json_object_set(row, "service_action", json_object_get(svc, "action"));
-            json_object_set_new(row, "amount", amount);
-            json_object_set(row, "currency", json_object_get(order, "currency"));
-            json_object_set_new(row, "payload", payload);
-            json_t *stored = NULL;
-            if (s->ops->provider_order_insert(s, row, time_now_us(), &stored) != 0) {
-                log_msgf(LOG_ERROR, "order placement: cannot record the provider order: %s",
+            json_t *row = placement_row(order, item_id, addon, svc, prov, payload);
+            struct placement_req pl;
+            placement_build(prov, payload, &pl);
+            int64_t now = time_now_us();
+            struct placement_claim claim = {
+                .order_id = order_id,
+                .order_item_id = item_id,
+                .service_id = sid,
+                .owner = owner_name,
+                .claimed_us = now,
+                .lease_until_us = now + (int64_t)pl.req.timeout_ms * 1000 + lease_us,
+                .row = row,
+            };
+            int claimed = 0;
+            if (s->ops->placement_claim(s, &claim, &claimed) != 0) {
+                /* Without a durable claim nothing is sent: a later move places it. */
+                log_msgf(LOG_ERROR, "order placement: cannot claim the placement: %s",
                          s->ops->last_error(s));
-            } else {
-                created++;
-                json_array_append(existing, stored);
-                json_t *f = json_pack("{s:s,s:s,s:O}", "order_id", order_id, "service_id", sid,
-                                      "provider_order_id", json_object_get(stored, "id"));
-                log_fields(LOG_INFO, "Provider order created", f);
+                claimed = 0;
             }
-            json_decref(stored);
+            if (claimed) {
+                placement_send(t, &pl, payload);
+                json_t *stored = NULL;
+                int rc = s->ops->placement_finish(s, item_id, sid, owner_name, "placed", row,
+                                                  time_now_us(), &stored);
+                if (rc == 0) {
+                    created++;
+                    json_array_append(existing, stored);
+                    json_t *f = json_pack("{s:s,s:s,s:O}", "order_id", order_id, "service_id", sid,
+                                          "provider_order_id", json_object_get(stored, "id"));
+                    log_fields(LOG_INFO, "Provider order created", f);
+                } else {
+                    /* The claim stays (or was already swept as) outcome unknown; the answer
+                     * is logged so that ops can reconcile it. */
+                    const json_t *answer = json_object_get(payload, "providerResponse");
+                    json_t *f =
+                        json_pack("{s:s,s:s,s:s,s:s,s:O}", "order_id", order_id, "order_item_id",
+                                  item_id, "service_id", sid, "error", s->ops->last_error(s),
+                                  "provider_response", answer ? answer : json_null());
+                    log_fields(LOG_ERROR, "order placement: cannot record the provider order", f);
+                }
+                json_decref(stored);
+            }
+            placement_release(&pl);
             json_decref(row);
         }
         json_decref(addons);

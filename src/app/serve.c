@@ -1,7 +1,8 @@
 /*
  * smplat serve: the HTTP server plus the in-process replay loop (DECISIONS 8:
- * its passes are recorded like every other path). SIGTERM or SIGINT: stop
- * accepting, let in-flight requests and the current pass finish, exit 0.
+ * its passes are recorded like every other path), the alert loop, and the sweep of
+ * abandoned order placements. SIGTERM or SIGINT: stop accepting, let in-flight requests and
+ * the current pass finish, exit 0.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -10,8 +11,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "adapters/store/store_open.h"
 #include "app/alerts.h"
 #include "app/api.h"
+#include "app/placement.h"
+#include "base/iso8601.h"
 #include "base/log.h"
 #include "core/pyjson.h"
 
@@ -22,6 +26,7 @@ struct loop {
     int stop;
     int interval_seconds;
     int limit;
+    const char *database_url; /* borrowed */
 };
 
 /* Waits up to `seconds` or until told to stop. 1 when stopping. */
@@ -68,6 +73,36 @@ static void *replay_loop(void *arg)
     } while (!loop_wait(l, l->interval_seconds));
     log_event(LOG_INFO, "Provider order replay worker stopped", NULL);
     app_close(&app);
+    return NULL;
+}
+
+/* The placement sweep (app/placement.c): placements whose placer stopped while its request
+ * was in flight are recorded as outcome unknown once their lease ran out, for every order, at
+ * once and then every interval. It runs whether or not the replay loop does: placements are
+ * made by this server's API, so wherever they are made, a sweep runs. */
+static void *placement_loop(void *arg)
+{
+    struct loop *l = arg;
+    struct store *s = NULL;
+    int reported = 0;
+    do {
+        char *error = NULL;
+        if (!s && !(s = store_open(l->database_url, &error))) {
+            if (!reported)
+                log_msgf(LOG_ERROR, "placement sweep: %s", error ? error : "cannot open the store");
+            reported = 1;
+            free(error);
+            continue;
+        }
+        if (placement_sweep(s, NULL, time_now_us(), PLACEMENT_SWEEP_LIMIT) < 0) {
+            log_msgf(LOG_ERROR, "placement sweep: %s", s->ops->last_error(s));
+            /* A broken connection is reopened at the next pass. */
+            s->ops->close(s);
+            s = NULL;
+        }
+    } while (!loop_wait(l, l->interval_seconds));
+    if (s)
+        s->ops->close(s);
     return NULL;
 }
 
@@ -202,6 +237,14 @@ int serve_run(const char *host_arg, int port_arg, int demo)
             app.cfg.alert_interval_seconds > 0 ? app.cfg.alert_interval_seconds : 900;
         alerts_running = pthread_create(&alerts.thread, NULL, alert_loop, &alerts) == 0;
     }
+    /* Sweeping more often than the lease is pointless, less often than a minute lazy. */
+    struct loop sweep = {0};
+    pthread_mutex_init(&sweep.mu, NULL);
+    pthread_cond_init(&sweep.cv, NULL);
+    sweep.interval_seconds =
+        app.cfg.placement_lease_seconds < 60 ? app.cfg.placement_lease_seconds : 60;
+    sweep.database_url = app.cfg.database_url;
+    int sweep_running = pthread_create(&sweep.thread, NULL, placement_loop, &sweep) == 0;
     int sig = 0;
     sigwait(&set, &sig);
     log_msgf(LOG_INFO, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -212,6 +255,13 @@ int serve_run(const char *host_arg, int port_arg, int demo)
         pthread_cond_signal(&replay.cv);
         pthread_mutex_unlock(&replay.mu);
         pthread_join(replay.thread, NULL);
+    }
+    if (sweep_running) {
+        pthread_mutex_lock(&sweep.mu);
+        sweep.stop = 1;
+        pthread_cond_signal(&sweep.cv);
+        pthread_mutex_unlock(&sweep.mu);
+        pthread_join(sweep.thread, NULL);
     }
     if (alerts_running) {
         pthread_mutex_lock(&alerts.mu);

@@ -70,6 +70,9 @@ static const struct var vars[] = {
     {"PROVIDER_REPLAY_LEASE_SECONDS", T_INT, OFF(replay_lease_seconds), "120", 1, 86400,
      "how long a claimed entry stays reserved for a runner that stopped "
      "answering"},
+    {"PROVIDER_PLACEMENT_LEASE_SECONDS", T_INT, OFF(placement_lease_seconds), "300", 1, 86400,
+     "seconds past its request timeout before an interrupted order placement is recorded "
+     "as outcome unknown"},
     {"PROVIDER_REPLAY_PROVIDER_CONCURRENCY", T_INT, OFF(replay_provider_concurrency), "4", 1, 256,
      "replay requests in flight at once per provider"},
     {"PROVIDER_AUTOMATION_REPLAY_TASK_QUEUE", T_STR, OFF(replay_task_queue), "provider-replay", 0,

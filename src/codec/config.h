@@ -19,6 +19,7 @@ struct config {
     int replay_retry_backoff_seconds;
     int replay_lease_seconds;
     int replay_provider_concurrency;
+    int placement_lease_seconds;
     char *replay_task_queue;
     /* Alerts */
     int alert_worker_enabled;

@@ -73,6 +73,19 @@ struct schedule_claim {
                       * it after our lease ran out), so it must not be sent */
 };
 
+/* A placement claim (our table provider_order_placements): the right to place the provider
+ * order of one (order item, service), taken before the request is sent. */
+struct placement_claim {
+    const char *order_id;      /* borrowed */
+    const char *order_item_id; /* borrowed */
+    const char *service_id;    /* borrowed */
+    const char *owner;         /* borrowed: the placing process */
+    int64_t claimed_us;
+    int64_t lease_until_us; /* past it, a claim still "sending" is presumed abandoned */
+    const json_t *row;      /* borrowed: the provider order row to record (see
+                             * provider_order_insert), payload without the provider's answer */
+};
+
 struct timeline_event {
     const char *order_id;
     const char *event_type; /* lowercase enum value, e.g. "replay_executed" */
@@ -230,6 +243,24 @@ struct store_ops {
                                      json_t **rows);
     /* Inserts a provider order row (id generated when absent); returns it in *row (new). */
     int (*provider_order_insert)(struct store *s, const json_t *row, int64_t now_us, json_t **out);
+    /* Placement claims, one per (order item, service) (docs/STORAGE.md).
+     * placement_claim inserts c in state "sending" unless a claim for its key exists:
+     * *claimed is 1 when this call took it, 0 when someone else holds it (or placed it). Runs
+     * in its own transaction when none is open, so the claim is durable before the caller
+     * sends anything. */
+    int (*placement_claim)(struct store *s, const struct placement_claim *c, int *claimed);
+    /* Records a claim's outcome in one transaction: inserts the provider order row `row` and
+     * moves the claim from "sending" under `owner` to `state` ("placed" or "unknown") with
+     * the new row's id and finished time. ERR_CONFLICT, and nothing written, when the claim
+     * is not "sending" under owner. *out is the stored row (new). */
+    int (*placement_finish)(struct store *s, const char *order_item_id, const char *service_id,
+                            const char *owner, const char *state, const json_t *row, int64_t now_us,
+                            json_t **out);
+    /* Claims still "sending" whose lease ended before now_us, of order_id or of every order
+     * when it is NULL, oldest lease first, at most limit. *rows is a new array of objects
+     * order_id, order_item_id, service_id, owner, claimed_us, lease_until_us, planned_row. */
+    int (*placement_stale)(struct store *s, const char *order_id, int64_t now_us, size_t limit,
+                           json_t **rows);
     /* An orders row with "items": its order_items rows; ERR_NOT_FOUND. */
     int (*order_row)(struct store *s, const char *order_id, json_t **row);
     /* Up to limit orders rows, each with "items" as order_row has them, newest first

@@ -60,8 +60,9 @@ SERVICE_META = {
 def _seed(url, provider_url):
     """Two providers, each with one order whose provider order has scheduled/executed
     replays; alpha has guardrails (a margin warning), endpoints on the mock provider and an
-    API key that must never appear on a page. Then BULK_ORDERS older completed orders without
-    provider orders, so that the order queue (50 a page) has a second page."""
+    API key that must never appear on a page; beta's placement outcome is unknown. Then
+    BULK_ORDERS older completed orders without provider orders, so that the order queue (50 a
+    page) has a second page."""
     alpha_meta = {
         "automation": {
             "apiKey": SECRET,
@@ -97,6 +98,9 @@ def _seed(url, provider_url):
             "guardrails": {"minimumMarginPercent": 10, "warningMarginPercent": 40},
             "providerCostAmount": 8.0,
         }
+        if pid == "ui-beta":  # a placement whose placer stopped mid-request
+            payload["providerResponse"] = {"error": "outcome unknown: the process placing this "
+                                                    "order stopped; check with the provider"}
         sql.append("INSERT INTO orders (id, order_number, status, source, currency, subtotal, tax, total) "
                    f"VALUES ({q(order_id)}, {q('UI-' + pid)}, 'processing', 'checkout', 'EUR', 12, 0, 12);")
         sql.append("INSERT INTO order_items (id, order_id, product_title, quantity, unit_price, total_price, "

@@ -1241,6 +1241,144 @@ static void test_orders_list(void **state)
 
 /* ---- end of orders ---- */
 
+/* ---- placement claims (sqlite_placements.c, pg_placements.c) ---- */
+
+/* The number of provider order rows of an order, as text. */
+static void assert_po_count(const char *order_id, const char *want)
+{
+    char *n = query(g_s, "SELECT COUNT(*) FROM fulfillment_provider_orders WHERE order_id = '%s'",
+                    order_id);
+    assert_string_equal(n, want);
+    free(n);
+}
+
+static void test_placements(void **state)
+{
+    json_t *in, *order, *row, *stale = NULL, *out = NULL;
+    char order_id[UUID_STRLEN + 1], item_id[UUID_STRLEN + 1];
+    struct store *other;
+    int claimed = -1;
+
+    (void)state;
+    in = orders_json("{\"status\": \"processing\", \"currency\": \"EUR\", \"items\": "
+                     "[{\"product_title\": \"P\", \"quantity\": 1, \"unit_price\": 5, "
+                     "\"total_price\": 5}]}");
+    ok(g_s, g_s->ops->order_insert(g_s, in, NOW, &order), "order_insert");
+    json_decref(in);
+    memcpy(order_id, orders_str(order, "id"), sizeof order_id);
+    memcpy(item_id, orders_str(json_array_get(json_object_get(order, "items"), 0), "id"),
+           sizeof item_id);
+    json_decref(order);
+    row = json_pack("{s:s,s:s,s:s,s:s,s:f,s:s,s:{s:s}}", "order_id", order_id, "order_item_id",
+                    item_id, "provider_id", "xyz", "service_id", "svc-p", "amount", 5.0, "currency",
+                    "EUR", "payload", "orderId", order_id);
+    struct placement_claim c = {order_id, item_id, "svc-p", "owner-a", NOW, NOW + 100, row};
+
+    /* the first claim wins; a second, from another connection and owner, is refused */
+    ok(g_s, g_s->ops->placement_claim(g_s, &c, &claimed), "placement_claim");
+    assert_int_equal(claimed, 1);
+    other = open_or_die(g_url);
+    c.owner = "owner-b";
+    claimed = -1;
+    ok(other, other->ops->placement_claim(other, &c, &claimed), "placement_claim (second)");
+    assert_int_equal(claimed, 0);
+    assert_query(g_s, "sending|owner-a",
+                 "SELECT state || '|' || owner FROM provider_order_placements");
+
+    /* in flight until its lease ends, then stale, with what the sweep needs */
+    ok(g_s, g_s->ops->placement_stale(g_s, order_id, NOW + 100, 10, &stale), "stale (in lease)");
+    assert_int_equal(json_array_size(stale), 0);
+    json_decref(stale);
+    ok(g_s, g_s->ops->placement_stale(g_s, NULL, NOW + 101, 10, &stale), "stale (lease over)");
+    assert_int_equal(json_array_size(stale), 1);
+    {
+        const json_t *sc = json_array_get(stale, 0);
+        const json_t *planned = json_object_get(sc, "planned_row");
+        assert_string_equal(orders_str(sc, "order_id"), order_id);
+        assert_string_equal(orders_str(sc, "order_item_id"), item_id);
+        assert_string_equal(orders_str(sc, "service_id"), "svc-p");
+        assert_string_equal(orders_str(sc, "owner"), "owner-a");
+        assert_int_equal(json_integer_value(json_object_get(sc, "claimed_us")), NOW);
+        assert_int_equal(json_integer_value(json_object_get(sc, "lease_until_us")), NOW + 100);
+        assert_string_equal(orders_str(planned, "service_id"), "svc-p");
+        assert_string_equal(orders_str(json_object_get(planned, "payload"), "orderId"), order_id);
+    }
+    json_decref(stale);
+
+    /* finishing under another owner writes nothing */
+    assert_int_equal(
+        g_s->ops->placement_finish(g_s, item_id, "svc-p", "owner-b", "placed", row, NOW + 1, &out),
+        ERR_CONFLICT);
+    assert_null(out);
+    assert_po_count(order_id, "0");
+
+    /* the owner finishes: the row and the claim's new state, together */
+    ok(g_s,
+       g_s->ops->placement_finish(g_s, item_id, "svc-p", "owner-a", "placed", row, NOW + 1, &out),
+       "placement_finish");
+    assert_string_equal(orders_str(out, "service_id"), "svc-p");
+    {
+        char *id = query(g_s, "SELECT provider_order_row_id FROM provider_order_placements");
+        assert_string_equal(id, orders_str(out, "id"));
+        free(id);
+    }
+    json_decref(out);
+    out = NULL;
+    assert_query(g_s, "placed", "SELECT state FROM provider_order_placements");
+    assert_po_count(order_id, "1");
+    /* a settled claim is not stale, not finishable again, and still refuses claims */
+    ok(g_s, g_s->ops->placement_stale(g_s, NULL, NOW + 1000, 10, &stale), "stale (placed)");
+    assert_int_equal(json_array_size(stale), 0);
+    json_decref(stale);
+    assert_int_equal(
+        g_s->ops->placement_finish(g_s, item_id, "svc-p", "owner-a", "placed", row, NOW + 2, &out),
+        ERR_CONFLICT);
+    ok(other, other->ops->placement_claim(other, &c, &claimed), "placement_claim (placed)");
+    assert_int_equal(claimed, 0);
+
+    /* an abandoned claim: anyone records it as unknown once, under the stale owner's name */
+    c.service_id = "svc-q";
+    c.owner = "owner-gone";
+    ok(g_s, g_s->ops->placement_claim(g_s, &c, &claimed), "placement_claim (svc-q)");
+    assert_int_equal(claimed, 1);
+    ok(other, other->ops->placement_stale(other, order_id, NOW + 101, 10, &stale), "stale (q)");
+    assert_int_equal(json_array_size(stale), 1);
+    json_decref(stale);
+    json_object_set_new(row, "service_id", json_string("svc-q"));
+    ok(other,
+       other->ops->placement_finish(other, item_id, "svc-q", "owner-gone", "unknown", row,
+                                    NOW + 101, &out),
+       "placement_finish (unknown)");
+    json_decref(out);
+    out = NULL;
+    assert_int_equal(g_s->ops->placement_finish(g_s, item_id, "svc-q", "owner-gone", "unknown", row,
+                                                NOW + 102, &out),
+                     ERR_CONFLICT);
+    assert_query(g_s, "placed,unknown",
+                 g_pg ? "SELECT string_agg(state, ',' ORDER BY service_id) "
+                        "FROM provider_order_placements"
+                      : "SELECT group_concat(state, ',') FROM (SELECT state FROM "
+                        "provider_order_placements ORDER BY service_id)");
+    assert_po_count(order_id, "2");
+    ok(g_s, g_s->ops->placement_stale(g_s, NULL, NOW + 1000, 10, &stale), "stale (settled)");
+    assert_int_equal(json_array_size(stale), 0);
+    json_decref(stale);
+
+    /* ids that are not UUIDs: no claims, nothing written */
+    ok(g_s, g_s->ops->placement_stale(g_s, "nope", NOW + 1000, 10, &stale), "stale (nope)");
+    assert_int_equal(json_array_size(stale), 0);
+    json_decref(stale);
+    c.order_item_id = "nope";
+    assert_int_equal(g_s->ops->placement_claim(g_s, &c, &claimed), ERR_INVALID);
+    assert_int_equal(claimed, 0);
+
+    /* the claims go with their order */
+    exec_ok(g_s, "DELETE FROM orders WHERE id = '%s'", order_id);
+    assert_query(g_s, "0", "SELECT COUNT(*) FROM provider_order_placements");
+    other->ops->close(other);
+    json_decref(row);
+}
+
 static void test_status(void **state)
 {
     char *v = NULL;
@@ -1565,6 +1703,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_catalog),
         cmocka_unit_test(test_orders),
         cmocka_unit_test(test_orders_list),
+        cmocka_unit_test(test_placements),
         cmocka_unit_test(test_claim_concurrency),
         cmocka_unit_test(test_dirty_skip_locked),
         cmocka_unit_test(test_pg_reconnect),

@@ -131,6 +131,8 @@ test('provider detail route renders one provider', async () => {
   const page = await open(`${BASE}/admin/fulfillment/providers/ui-beta?tab=automation`);
   expectAll(await headings(page), ['Beta Network', 'Provider catalog', 'Guardrail follow-ups', 'Automation cadence'], 'provider detail');
   assert(await page.locator('details.provider').count() === 1, 'one provider panel expected');
+  const placement = page.locator(`[data-provider-order-id="${beta.providerOrderId}"] [data-placement="error"]`);
+  assert((await placement.textContent()).includes('Placement: outcome unknown'), 'placement outcome missing on the card');
   await shot(page, 'admin-fulfillment-provider-detail');
   await page.close();
 });

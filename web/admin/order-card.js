@@ -271,12 +271,20 @@ export function providerOrderCard(order, opts = {}, flash = null) {
   const replays = Array.isArray(order.replays) ? order.replays : [];
   const rules = Array.isArray(payload.serviceRules) ? payload.serviceRules.filter(isObj) : [];
 
+  // A placement that failed, or whose outcome is unknown (its placer stopped mid-request), says
+  // so in its providerResponse; ops check with the provider before replaying.
+  const placed = isObj(payload.providerResponse) ? payload.providerResponse : null;
+  const placementError = placed && typeof placed.error === 'string'
+    ? h('p', { class: 'error small', 'data-placement': 'error', text: `Placement: ${placed.error}` })
+    : null;
+
   add(card, 
     h('header', { class: 'order-head' },
       h('div', {}, h('h4', { text: `Provider order ${order.providerOrderId ?? '—'}` }),
         h('p', { class: 'muted small', text: `Order #${String(order.orderId ?? '').slice(0, 8)} · Service ${order.serviceId ?? '—'}` })),
       h('div', { class: 'right' }, h('strong', { text: curAmount(order.currency, order.amount, true) }),
         h('p', { class: 'muted small', text: `Last updated ${fmtTime(order.updatedAt) || '—'}` }))),
+    placementError,
     banner,
     result,
     h('div', { class: 'grid two' },

@@ -75,4 +75,12 @@ int pg_order_insert(struct store *s, const json_t *order, int64_t now_us, json_t
 int pg_order_set_status(struct store *s, const char *order_id, const char *status, int64_t now_us);
 int pg_timeline_list(struct store *s, const char *order_id, json_t **rows);
 
+/* pg_placements.c */
+int pg_placement_claim(struct store *s, const struct placement_claim *c, int *claimed);
+int pg_placement_finish(struct store *s, const char *order_item_id, const char *service_id,
+                        const char *owner, const char *state, const json_t *row, int64_t now_us,
+                        json_t **out);
+int pg_placement_stale(struct store *s, const char *order_id, int64_t now_us, size_t limit,
+                       json_t **rows);
+
 #endif
