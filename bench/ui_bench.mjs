@@ -12,11 +12,13 @@
 //     the DevTools protocol round trips and polling of the driver.
 // As the reference measured in the same run it times the API calls the page makes, done
 // directly from node (no browser, no rendering): the ratio shows what the page adds on top.
-// Usage: node ui_bench.mjs URL RUNS CHROMIUM
+// With a fourth argument "static" it times the page alone (no API reference): the bench uses it
+// for a floor, a static page with the same stylesheet and one module that marks itself ready.
+// Usage: node ui_bench.mjs URL RUNS CHROMIUM [static]
 import path from 'node:path';
 import { createRequire } from 'node:module';
 
-const [url, runsArg, chromiumPath] = process.argv.slice(2);
+const [url, runsArg, chromiumPath, mode] = process.argv.slice(2);
 const require = createRequire(path.join(process.cwd(), 'tests/ui/package.json'));
 const { chromium } = require('playwright-core');
 const runs = Number(runsArg) || 5;
@@ -72,6 +74,11 @@ for (let i = 0; i < runs + 1; i++) { // the first load warms the browser up and 
   await ctx.close();
 }
 await browser.close();
+
+if (mode === 'static') {
+  console.log(JSON.stringify({ medianMs: Math.round(median(times)), minMs: Math.round(Math.min(...times)), wallMs: Math.round(median(walls)), bytes: median(bytes), requests }));
+  process.exit(0);
+}
 
 // Reference: the page's API calls straight from node, same order and parallelism.
 const origin = new URL(url).origin;

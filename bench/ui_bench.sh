@@ -58,9 +58,9 @@ wait_ready() { # port
     return 1
 }
 
-measure() { # label url
+measure() { # label url [static]
     local out
-    out=$(cd "$ROOT" && timeout -k 5 "$LIMIT" node "$HERE/ui_bench.mjs" "$2" "$RUNS" "$CHROMIUM" 2>"$TMP/driver.err")
+    out=$(cd "$ROOT" && timeout -k 5 "$LIMIT" node "$HERE/ui_bench.mjs" "$2" "$RUNS" "$CHROMIUM" ${3:-} 2>"$TMP/driver.err")
     if [ -z "$out" ]; then
         echo "$1: no figure (driver failed or ran out of time):"; tail -5 "$TMP/driver.err"
         return
@@ -69,9 +69,11 @@ measure() { # label url
 import json, sys
 label, d = sys.argv[1], json.loads(sys.argv[2])
 kb = d["bytes"] / 1024
-print(f"{label}: {d['medianMs']} ms median (min {d['minMs']} ms) to rendered in the page "
-      f"({d['wallMs']} ms wall in the driver), {kb:.0f} KB in {d['requests']} requests; "
-      f"API calls alone {d['apiOnlyMs']} ms (page/API ratio {d['ratio']})")
+line = (f"{label}: {d['medianMs']} ms median (min {d['minMs']} ms) to rendered in the page "
+        f"({d['wallMs']} ms wall in the driver), {kb:.0f} KB in {d['requests']} requests")
+if "apiOnlyMs" in d:
+    line += f"; API calls alone {d['apiOnlyMs']} ms (page/API ratio {d['ratio']})"
+print(line)
 PYEOF
 }
 
@@ -92,6 +94,27 @@ TMP=$(mktemp -d /tmp/smplat-uibench.XXXXXX)
 mkdir -p "$TMP/bin" "$TMP/demo" "$TMP/big"
 cp "$(readlink -f "$BUILD/bin/smplat")" "$TMP/bin/smplat"
 echo "machine: $(nproc) CPUs; $(uname -sr); $("$CHROMIUM" --version 2>/dev/null | head -1); load average: $(cut -d" " -f1-3 /proc/loadavg)"
+
+# 0. the floor: a static page (the same stylesheet, one module that marks it ready) served by
+#    Python's http.server, measured the same way: what any page costs in this browser here.
+mkdir -p "$TMP/static/admin/assets" "$TMP/static/healthz"
+cp "$ROOT/web/admin/admin.css" "$TMP/static/admin/assets/admin.css"
+echo "<p>ok</p>" >"$TMP/static/healthz/index.html"
+echo "document.body.dataset.ready = 'true';" >"$TMP/static/admin/assets/ready.js"
+printf '%s\n' '<!doctype html><html lang="en"><head><meta charset="utf-8">' \
+    '<link rel="stylesheet" href="/admin/assets/admin.css">' \
+    '<script type="module" src="/admin/assets/ready.js"></script></head>' \
+    '<body><main><h1>Static page</h1><p>The floor of this measurement.</p></main></body></html>' \
+    >"$TMP/static/page.html"
+PORT=$(free_port)
+(cd "$TMP/static" && exec "$PY" -m http.server "$PORT" --bind 127.0.0.1 >"$TMP/static.log" 2>&1) &
+SERVE_PID=$!
+if wait_ready "$PORT"; then
+    measure "static page (the floor)" "http://127.0.0.1:$PORT/page.html" static
+else
+    echo "bench: the static page server did not start"
+fi
+stop_server
 
 # 1. demo data
 PORT=$(free_port)
