@@ -1,6 +1,5 @@
 """How `smplat serve` serves the admin pages (docs/ADMIN_UI.md, "Embedding and serving"):
-content types, the security headers, ETag revalidation, the per-page shell that preloads the
-page's modules, and that the pages (which hold no data) are not behind the API token while the
+content types, the security headers, ETag revalidation, the per-page shell and bundle, and that the pages (which hold no data) are not behind the API token while the
 API is. Plain HTTP, no browser."""
 import re
 import urllib.error
@@ -54,8 +53,18 @@ def test_admin_root_redirects_to_orders(admin_server):
     assert headers["Location"] == "/admin/orders"
 
 
+def static_imports(base, name, seen):
+    """The modules name imports, transitively, read from the served files."""
+    _, _, body = get(f"{base}/admin/assets/{name}")
+    for dep in re.findall(r"^import\s[^;]*?from\s+'\./([A-Za-z0-9._-]+\.js)'", body.decode(), re.M):
+        if dep not in seen:
+            seen.add(dep)
+            static_imports(base, dep, seen)
+    return seen
+
+
 @pytest.mark.parametrize("path", list(PAGES))
-def test_page_shell_preloads_its_modules_and_every_reference_resolves(admin_server, path):
+def test_page_shell_loads_its_bundle_and_every_reference_resolves(admin_server, path):
     status, headers, body = get(admin_server.url + path)
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
@@ -63,14 +72,14 @@ def test_page_shell_preloads_its_modules_and_every_reference_resolves(admin_serv
     security_headers_ok(headers)
     html = body.decode()
     assert "<!--page-module-->" not in html
-    preloads = re.findall(r'<link rel="modulepreload" href="(/admin/assets/[^"]+)">', html)
-    assert f"/admin/assets/{PAGES[path]}" in preloads
-    assert len(preloads) == len(set(preloads)), preloads
-    # No inline script or style: the CSP would block them.
+    page = PAGES[path]
+    bundle = "/admin/assets/bundle-" + page[len("page-"):]
+    # One module script, the page's bundle; no inline script or style (the CSP would block them).
+    assert re.findall(r'<script type="module" src="([^"]+)"></script>', html) == [bundle]
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert "<style" not in html and " style=" not in html
     refs = re.findall(r'(?:href|src)="(/admin/assets/[^"]+)"', html)
-    assert "/admin/assets/main.js" in refs and "/admin/assets/admin.css" in refs
+    assert "/admin/assets/admin.css" in refs
     for ref in refs:
         s, h, b = get(admin_server.url + ref)
         assert s == 200, ref
@@ -78,10 +87,19 @@ def test_page_shell_preloads_its_modules_and_every_reference_resolves(admin_serv
         assert h["Content-Type"] == want, ref
         assert b, ref
         security_headers_ok(h)
-        # Every module a preloaded module imports is preloaded too (no waterfall).
-        if ref.endswith(".js") and ref != "/admin/assets/main.js":
-            for dep in re.findall(r"^import\s[^;]*?from\s+'\./([A-Za-z0-9._-]+\.js)'", b.decode(), re.M):
-                assert f"/admin/assets/{dep}" in preloads, f"{ref} imports {dep}, not preloaded"
+    # The bundle holds the page, every module it and main.js import, and main.js last, and no
+    # import statement is left in it.
+    text = get(admin_server.url + bundle)[2].decode()
+    wanted = static_imports(admin_server.url, page, set()) | static_imports(admin_server.url, "main.js", set())
+    held = re.findall(r"^__m\['([A-Za-z0-9._-]+)'\] = ", text, re.M)
+    assert set(held) == wanted | {page, "main.js"}, held
+    assert held[-1] == "main.js"
+    for name in held:  # each module after the modules it imports
+        deps = static_imports(admin_server.url, name, set())
+        assert all(held.index(d) < held.index(name) for d in deps), name
+    assert not re.search(r"^\s*(import\s|export\s)", text, re.M)
+    # The modules stay served one by one too (the fallback shell, index.html, loads them so).
+    assert get(admin_server.url + "/admin/assets/" + page)[0] == 200
 
 
 def test_etag_revalidation_answers_304_without_a_body(admin_server):
