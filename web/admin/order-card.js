@@ -1,7 +1,7 @@
 // The provider order card (spec §9.5) and the client-side telemetry of a list of provider
 // orders (§9.9, the same algorithm as the server's snapshot §4.16).
 import { api, PROVIDERS } from './api.js';
-import { h, isObj, isNum, num, str, fmtTime, money, curAmount, chip, field, busy, resultLine, showResult, prettyJson, empty, add } from './dom.js';
+import { h, isObj, isNum, num, str, fmtTime, money, curAmount, chip, field, busy, resultLine, showResult, prettyJson, empty, add, lazyDetails } from './dom.js';
 
 // §9.9 evaluateMargin.
 export function evaluateMargin(guardrails, cost, price) {
@@ -147,7 +147,7 @@ function replayRow(entry) {
     h('div', { class: 'row' }, chip(entry.status, tone), h('span', { class: 'small', text: fmtTime(entry.performedAt ?? entry.scheduledFor) || '—' }), ruleChips(entry),
       h('span', { class: 'small', text: curAmount(entry.currency, entry.requestedAmount) })),
     error ? h('p', { class: 'error small', text: `Error: ${error}` })
-      : resp ? h('details', {}, h('summary', { text: 'Provider response' }), h('pre', { text: prettyJson(resp) })) : null);
+      : resp ? lazyDetails({}, 'Provider response', () => h('pre', { text: prettyJson(resp) })) : null);
 }
 
 function localDateTimeValue(d) {
@@ -300,7 +300,7 @@ export function providerOrderCard(order, opts = {}, flash = null) {
       h('strong', { text: r.label ?? r.id ?? 'Rule' }), isNum(r.priority) ? h('span', { class: 'muted small', text: ` Priority ${r.priority}` }) : null,
       h('p', { class: 'small', text: `Conditions: ${describeConditions(r.conditions)}` }),
       h('p', { class: 'small', text: `Overrides: ${describeOverrides(r.overrides)}` }))))) : null,
-    Object.keys(payload).length ? h('details', {}, h('summary', { text: 'Order payload' }), h('pre', { text: prettyJson(payload) })) : null,
+    Object.keys(payload).length ? lazyDetails({}, 'Order payload', () => h('pre', { text: prettyJson(payload) })) : null,
   );
   return card;
 }

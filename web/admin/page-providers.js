@@ -95,6 +95,13 @@ function panelBody(provider, ctx, panel, flash) {
   const panelResult = resultLine();
   if (flash) showResult(panelResult, flash.ok, flash.text);
 
+  // Orders and guardrail follow-ups (the detail route shows those in its own section instead):
+  // their requests go out first, and the rest of the panel is built while they travel.
+  const orders = ordersBlock(provider);
+  panel.reloadOrders = () => orders.load();
+  const followups = ctx.detail ? null : followupTimeline(provider.id);
+  const loaded = Promise.all([orders.load(), followups?.load()]);
+
   async function replaceWithFresh(message) {
     try {
       const fresh = await api(`${PROVIDERS}/${pid(provider.id)}`);
@@ -119,15 +126,8 @@ function panelBody(provider, ctx, panel, flash) {
       : empty('No balance snapshot captured yet.'),
     h('div', { class: 'row' }, refresh), walletLine,
     snap && isObj(snap.payload) && Object.keys(snap.payload).length
-      ? h('details', {}, h('summary', { text: 'Raw payload' }), h('pre', { text: prettyJson(snap.payload) }))
+      ? lazyDetails({}, 'Raw payload', () => h('pre', { text: prettyJson(snap.payload) }))
       : h('p', { class: 'muted small', text: 'Awaiting automation payload. Configure balance endpoint to hydrate.' }));
-
-  // Orders
-  const orders = ordersBlock(provider);
-  panel.reloadOrders = () => orders.load();
-
-  // Guardrail follow-ups (the detail route shows them in its own section instead)
-  const followups = ctx.detail ? null : followupTimeline(provider.id);
 
   // Settings and delete: built when "Provider settings" is first opened.
   const settingsBlock = () => {
@@ -201,7 +201,7 @@ function panelBody(provider, ctx, panel, flash) {
       h('div', { class: 'row spread' }, h('h3', { text: 'Services' }), h('span', { class: 'muted small', text: `${services.length} registered` })),
       services.length ? serviceCards : empty('No services registered for this provider.'),
       lazyDetails({}, 'Add new service', addServiceForm)));
-  return Promise.all([orders.load(), followups?.load()]);
+  return loaded;
 }
 
 // ---- the page ------------------------------------------------------------------------------
