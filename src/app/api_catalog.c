@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_client/curl.h"
 #include "app/api_routes.h"
 #include "app/validate.h"
 #include "base/error.h"
@@ -883,29 +882,6 @@ static void balance_extract(const json_t *endpoint, const json_t *payload, doubl
     }
 }
 
-/* Splits PROVIDER_ALLOWED_HOSTS (a comma list) into trimmed items. */
-static char **split_hosts(const char *s, size_t *n)
-{
-    char **out = NULL;
-    *n = 0;
-    while (s && *s) {
-        size_t len = strcspn(s, ",");
-        const char *a = s, *b = s + len;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a) {
-            out = xrealloc(out, (*n + 1) * sizeof *out);
-            out[(*n)++] = xstrndup(a, (size_t)(b - a));
-        }
-        s += len;
-        if (*s == ',')
-            s++;
-    }
-    return out;
-}
-
 /* Calls the provider's balance endpoint. 0 with *parsed (new) or -1 with *error (owned). */
 static int balance_call(struct api *api, const char *provider_id, const json_t *endpoint,
                         const json_t *metadata, json_t **parsed, char **error)
@@ -913,7 +889,6 @@ static int balance_call(struct api *api, const char *provider_id, const json_t *
     struct http_request hreq;
     struct http_response resp;
     struct endpoint_result r;
-    struct outbound_policy policy = {0};
     struct http_transport *t;
     json_t *ctxv = endpoint_metadata_context(metadata);
     int rc = -1;
@@ -930,12 +905,7 @@ static int balance_call(struct api *api, const char *provider_id, const json_t *
         return -1;
     }
     json_decref(ctxv);
-    policy.allow_private = api->cfg->provider_allow_private_networks;
-    policy.allowed_hosts = split_hosts(api->cfg->provider_allowed_hosts, &policy.nallowed);
-    t = curl_transport_new(&policy, error);
-    for (size_t i = 0; i < policy.nallowed; i++)
-        free(policy.allowed_hosts[i]);
-    free(policy.allowed_hosts);
+    t = app_transport_new(api->cfg, error);
     if (!t) {
         if (!*error)
             *error = xstrdup("HTTP client unavailable");

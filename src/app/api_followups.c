@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_client/curl.h"
 #include "adapters/notify/notify.h"
 #include "adapters/store/store_alerts.h"
 #include "app/api_routes.h"
@@ -283,29 +282,6 @@ static int provider_telemetry(struct store *s, const char *provider_id, json_t *
     return 0;
 }
 
-/* Splits PROVIDER_ALLOWED_HOSTS into trimmed names (as api_orders.c does). */
-static char **split_hosts(const char *s, size_t *n)
-{
-    char **out = NULL;
-    *n = 0;
-    while (s && *s) {
-        size_t len = strcspn(s, ",");
-        const char *a = s, *b = s + len;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a) {
-            out = xrealloc(out, (*n + 1) * sizeof(*out));
-            out[(*n)++] = xstrndup(a, (size_t)(b - a));
-        }
-        s += len;
-        if (*s == ',')
-            s++;
-    }
-    return out;
-}
-
 /* Posts the §8.4 message of a recorded follow-up to the alert webhook, through a transport
  * under the outbound policy (DECISIONS 13) like every other webhook. Failures are logged,
  * never returned: the follow-up is already recorded. */
@@ -333,14 +309,8 @@ static void notify_slack(struct api *api, const json_t *entry, const json_t *sta
     char *body = pyjson_dumps(payload, PYJSON_COMPACT);
     json_decref(payload);
     free(text);
-    struct outbound_policy policy = {0};
     char *error = NULL;
-    policy.allow_private = cfg->provider_allow_private_networks;
-    policy.allowed_hosts = split_hosts(cfg->provider_allowed_hosts, &policy.nallowed);
-    struct http_transport *t = curl_transport_new(&policy, &error);
-    for (size_t i = 0; i < policy.nallowed; i++)
-        free(policy.allowed_hosts[i]);
-    free(policy.allowed_hosts);
+    struct http_transport *t = app_transport_new(cfg, &error);
     struct notify_result r;
     memset(&r, 0, sizeof(r));
     if (!t) {

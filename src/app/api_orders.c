@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/http_client/curl.h"
 #include "app/api_routes.h"
 #include "app/placement.h"
 #include "app/validate.h"
@@ -267,40 +266,11 @@ static int check_path_uuid(const char *name, const char *value, json_t *errors)
     return -1;
 }
 
-/* Splits PROVIDER_ALLOWED_HOSTS into trimmed names. */
-static char **split_hosts(const char *s, size_t *n)
-{
-    char **out = NULL;
-    *n = 0;
-    while (s && *s) {
-        size_t len = strcspn(s, ",");
-        const char *a = s, *b = s + len;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a) {
-            out = xrealloc(out, (*n + 1) * sizeof(*out));
-            out[(*n)++] = xstrndup(a, (size_t)(b - a));
-        }
-        s += len;
-        if (*s == ',')
-            s++;
-    }
-    return out;
-}
-
 /* A provider transport under the configured outbound policy (DECISIONS 13), or NULL. */
 static struct http_transport *orders_transport(struct api *api)
 {
-    struct outbound_policy policy = {0};
     char *error = NULL;
-    policy.allow_private = api->cfg->provider_allow_private_networks;
-    policy.allowed_hosts = split_hosts(api->cfg->provider_allowed_hosts, &policy.nallowed);
-    struct http_transport *t = curl_transport_new(&policy, &error);
-    for (size_t i = 0; i < policy.nallowed; i++)
-        free(policy.allowed_hosts[i]);
-    free(policy.allowed_hosts);
+    struct http_transport *t = app_transport_new(api->cfg, &error);
     if (!t) {
         log_msgf(LOG_ERROR, "cannot start the HTTP client: %s", error ? error : "unknown error");
         free(error);

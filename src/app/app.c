@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/sb.h"
+#include "base/strlist.h"
 #include "base/uuid.h"
 
 int app_config(struct app *app)
@@ -41,36 +42,22 @@ int app_config(struct app *app)
     return 0;
 }
 
-/* Splits a comma list into trimmed, non-empty items. */
-static char **split_list(const char *s, size_t *n)
-{
-    *n = 0;
-    if (!s)
-        return NULL;
-    char **out = NULL;
-    const char *p = s;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        const char *a = p, *b = p + len;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a) {
-            out = xrealloc(out, (*n + 1) * sizeof(*out));
-            out[(*n)++] = xstrndup(a, (size_t)(b - a));
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return out;
-}
-
 static void count_outcome(void *ctx, const char *provider_id, const char *outcome)
 {
     (void)ctx;
     metrics_replay_outcome(provider_id, outcome);
+}
+
+/* A provider/webhook transport under the configured outbound policy (DECISIONS 13):
+ * PROVIDER_ALLOW_PRIVATE_NETWORKS and PROVIDER_ALLOWED_HOSTS. NULL with *error (owned). */
+struct http_transport *app_transport_new(const struct config *cfg, char **error)
+{
+    struct outbound_policy policy = {0};
+    policy.allow_private = cfg->provider_allow_private_networks;
+    strlist_append_split(&policy.allowed_hosts, &policy.nallowed, cfg->provider_allowed_hosts);
+    struct http_transport *t = curl_transport_new(&policy, error);
+    strlist_free(policy.allowed_hosts, policy.nallowed);
+    return t;
 }
 
 int app_open(struct app *app)
@@ -97,13 +84,7 @@ int app_open(struct app *app)
     } else {
         app->status = status_db_new(app->store);
     }
-    struct outbound_policy policy = {0};
-    policy.allow_private = app->cfg.provider_allow_private_networks;
-    policy.allowed_hosts = split_list(app->cfg.provider_allowed_hosts, &policy.nallowed);
-    app->transport = curl_transport_new(&policy, &error);
-    for (size_t i = 0; i < policy.nallowed; i++)
-        free(policy.allowed_hosts[i]);
-    free(policy.allowed_hosts);
+    app->transport = app_transport_new(&app->cfg, &error);
     if (!app->transport) {
         log_msgf(LOG_ERROR, "cannot start the HTTP client: %s", error ? error : "unknown error");
         free(error);

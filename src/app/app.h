@@ -31,6 +31,8 @@ int app_config(struct app *app);
 /* Opens the store (migrating it), the status store and the transport. Returns 0
  * or EXIT_FAILED / EXIT_USAGE with the message already logged. */
 int app_open(struct app *app);
+/* A transport under the configured outbound policy (DECISIONS 13); NULL with *error (owned). */
+struct http_transport *app_transport_new(const struct config *cfg, char **error);
 void app_close(struct app *app);
 
 /* The task layer (spec-replay §9), shared by the CLI, loops, Celery and "Run

@@ -10,6 +10,7 @@
 #include "app/celery_tasks.h"
 #include "base/num.h"
 #include "base/sb.h"
+#include "base/strlist.h"
 #include "cmd/args.h"
 #include "cmd/commands.h"
 
@@ -38,26 +39,6 @@ static int usage_error(const char *usage, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-/* Appends the non-empty trimmed items of a comma list. */
-static void split_queues(const char *s, char ***out, size_t *n)
-{
-    while (s && *s) {
-        size_t len = strcspn(s, ",");
-        const char *a = s, *b = s + len;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a) {
-            *out = xrealloc(*out, (*n + 1) * sizeof(**out));
-            (*out)[(*n)++] = xstrndup(a, (size_t)(b - a));
-        }
-        s += len;
-        if (*s == ',')
-            s++;
-    }
-}
-
 int cmd_worker(int argc, char **argv)
 {
     const char *queues_s = NULL, *conc_s = NULL;
@@ -80,10 +61,10 @@ int cmd_worker(int argc, char **argv)
         return rc;
     char **queues = NULL;
     size_t nq = 0;
-    split_queues(queues_s, &queues, &nq);
+    strlist_append_split(&queues, &nq, queues_s);
     if (!queues_s) {
-        split_queues(app.cfg.replay_task_queue, &queues, &nq);
-        split_queues(app.cfg.alert_task_queue, &queues, &nq);
+        strlist_append_split(&queues, &nq, app.cfg.replay_task_queue);
+        strlist_append_split(&queues, &nq, app.cfg.alert_task_queue);
     }
     if (nq == 0) {
         app_close(&app);
