@@ -30,13 +30,16 @@
 #define FOLLOWUPS_DEFAULT_LIMIT 15
 #define FOLLOWUPS_MAX_LIMIT 100
 
+/* The lengths the original's columns hold (spec-alerts §2.2: provider_id varchar(128),
+ * provider_name and conversion_cursor varchar(255)) are checked here, so that a longer value is
+ * a 422 naming the field on both backends rather than a database error. */
 static const struct field_spec followup_fields[] = {
-    {"providerId", FIELD_STRING, 1, 0, 0, 0, 0, 0, NULL},
-    {"providerName", FIELD_STRING, 0, 1, 0, 0, 0, 0, NULL},
+    {"providerId", FIELD_STRING, 1, 0, 0, 128, 0, 0, NULL},
+    {"providerName", FIELD_STRING, 0, 1, 0, 255, 0, 0, NULL},
     {"action", FIELD_STRING, 1, 0, 1, 64, 0, 0, NULL},
     {"notes", FIELD_STRING, 0, 1, 0, 500, 0, 0, NULL},
     {"platformContext", FIELD_OBJECT, 0, 1, 0, 0, 0, 0, NULL},
-    {"conversionCursor", FIELD_STRING, 0, 1, 0, 0, 0, 0, NULL},
+    {"conversionCursor", FIELD_STRING, 0, 1, 0, 255, 0, 0, NULL},
     {"conversionHref", FIELD_STRING, 0, 1, 0, 0, 0, 0, NULL},
     {"attachments", FIELD_ANY, 0, 1, 0, 0, 0, 0, NULL},
     {NULL, FIELD_ANY, 0, 0, 0, 0, 0, 0, NULL},

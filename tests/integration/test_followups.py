@@ -183,6 +183,10 @@ def test_pause_resume_set_is_paused_and_nulls_are_kept(served, db):
      ["body", "attachments", 0, "uploadedAt"]),
     ({"providerId": "p", "action": "note", "attachments": {"id": "a"}}, ["body", "attachments"]),
     ({"providerId": 7, "action": "note"}, ["body", "providerId"]),
+    # the columns' lengths: a 422 on both backends, never a database error
+    ({"providerId": "p" * 129, "action": "note"}, ["body", "providerId"]),
+    ({"providerId": "p", "providerName": "n" * 256, "action": "note"}, ["body", "providerName"]),
+    ({"providerId": "p", "action": "note", "conversionCursor": "c" * 256}, ["body", "conversionCursor"]),
 ])
 def test_post_rejects_bad_bodies(served, db, body, loc):
     svc = served()

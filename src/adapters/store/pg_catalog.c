@@ -19,114 +19,13 @@
 #include "base/num.h"
 #include "base/sb.h"
 
-/* The select expression of a column: everything as text the readers below parse. */
-static void col_select(struct sb *sql, const struct col *c)
-{
-    switch (c->kind) {
-    case COL_TEXT:
-    case COL_UUID:
-    case COL_JSON:
-        sb_printf(sql, "%s::text", c->name);
-        break;
-    case COL_INT:
-        sb_printf(sql, "%s::bigint", c->name);
-        break;
-    case COL_NUM:
-        sb_printf(sql, "%s::float8", c->name);
-        break;
-    case COL_TIME:
-        /* exact microseconds, as pg.c reads times (EPOCH alone is a double before 14) */
-        sb_printf(sql,
-                  "(EXTRACT(EPOCH FROM date_trunc('second', %s))::bigint * 1000000 + "
-                  "EXTRACT(MICROSECONDS FROM %s)::bigint %% 1000000)",
-                  c->name, c->name);
-        break;
-    }
-}
-
-/* The parameter placeholder of a column: casts for JSON, numbers and times, untyped for text
- * so that enum columns accept their values. */
-static void col_param(struct sb *sql, const struct col *c, size_t i)
-{
-    static const char *const casts[] = {
-        [COL_TEXT] = "",     [COL_UUID] = "::uuid",   [COL_JSON] = "::json",
-        [COL_INT] = "::int", [COL_NUM] = "::numeric", [COL_TIME] = "::timestamptz",
-    };
-    sb_printf(sql, "$%zu%s", i, casts[c->kind]);
-}
-
-static json_t *col_value(const PGresult *res, int r, int i, enum col_kind kind)
-{
-    json_t *v = NULL;
-
-    if (PQgetisnull(res, r, i))
-        return json_null();
-    switch (kind) {
-    case COL_TEXT:
-    case COL_UUID:
-        v = json_stringn(PQgetvalue(res, r, i), (size_t)PQgetlength(res, r, i));
-        break;
-    case COL_JSON:
-        v = pg_json(res, r, i);
-        break;
-    case COL_INT:
-    case COL_TIME: {
-        int64_t x = pg_i64_or(res, r, i, INT64_MIN);
-        v = x == INT64_MIN ? NULL : json_integer((json_int_t)x);
-        break;
-    }
-    case COL_NUM:
-        v = json_real(strtod(PQgetvalue(res, r, i), NULL));
-        break;
-    }
-    return v ? v : json_null();
-}
-
-/* A row value as a text parameter (*owned set when allocated). ERR_INVALID for a value of the
- * wrong JSON type. NULL text = SQL NULL. */
+/* A row value as a text parameter (*text new, NULL for SQL NULL); ERR_INVALID when it does not
+ * fit the column. */
 static int param_text(enum col_kind kind, const json_t *v, char **text)
 {
-    char buf[ISO_BUFSZ];
-
-    *text = NULL;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    switch (kind) {
-    case COL_TEXT:
-    case COL_UUID:
-        if (!json_is_string(v))
-            return ERR_INVALID;
-        *text = xstrdup(json_string_value(v));
-        return 0;
-    case COL_JSON:
-        *text = store_json_dump(v);
-        return *text ? 0 : ERR_INVALID;
-    case COL_INT:
-        if (!json_is_integer(v))
-            return ERR_INVALID;
-        {
-            struct sb sb = SB_INIT;
-            sb_printf(&sb, "%" PRId64, (int64_t)json_integer_value(v));
-            *text = sb_detach(&sb);
-        }
-        return 0;
-    case COL_NUM:
-        if (!json_is_number(v))
-            return ERR_INVALID;
-        {
-            struct sb sb = SB_INIT;
-            sb_printf(&sb, "%.17g", json_number_value(v));
-            *text = sb_detach(&sb);
-        }
-        return 0;
-    case COL_TIME:
-        if (!json_is_integer(v))
-            return ERR_INVALID;
-        iso_format_utc((int64_t)json_integer_value(v), buf);
-        *text = xstrdup(buf);
-        return 0;
-    }
-    return ERR_INVALID;
+    int bad = 0;
+    *text = pg_col_param_text(kind, v, &bad);
+    return bad ? ERR_INVALID : 0;
 }
 
 /* SELECT cols FROM table <where> with up to two parameters; *rows is a new array. */
@@ -140,24 +39,15 @@ static int select_rows(struct store *s, const struct col *cols, const char *tabl
 
     *rows = json_array();
     sb_puts(&sql, "SELECT ");
-    for (const struct col *c = cols; c->name; c++) {
-        if (c != cols)
-            sb_puts(&sql, ", ");
-        col_select(&sql, c);
-    }
+    pg_select_list(&sql, cols);
     sb_printf(&sql, " FROM %s %s", table, where);
     rc = pg_query(pg_of(s), "select", sb_str(&sql), p2 ? 2 : (p1 ? 1 : 0), params, &res);
     sb_release(&sql);
     if (rc != 0)
         return rc;
     n = PQntuples(res);
-    for (r = 0; r < n; r++) {
-        json_t *row = json_object();
-        int i = 0;
-        for (const struct col *c = cols; c->name; c++, i++)
-            json_object_set_new(row, c->name, col_value(res, r, i, c->kind));
-        json_array_append_new(*rows, row);
-    }
+    for (r = 0; r < n; r++)
+        json_array_append_new(*rows, pg_row_json(res, r, cols));
     PQclear(res);
     return 0;
 }
@@ -249,7 +139,7 @@ static int insert_row(struct store *s, const struct col *cols, const char *table
             sb_printf(&sql, "%s%s", i ? ", " : "", order[i]->name);
             if (i)
                 sb_puts(&vals, ", ");
-            col_param(&vals, order[i], i + 1);
+            sb_printf(&vals, "$%zu%s", i + 1, pg_col_cast(order[i]->kind));
         }
         sb_printf(&sql, ") VALUES (%s)", sb_str(&vals));
         rc = pg_query(pg_of(s), "insert", sb_str(&sql), (int)n, (const char *const *)texts, NULL);
@@ -300,7 +190,7 @@ static int update_row(struct store *s, const struct col *cols, const char *table
         sb_printf(&sql, "UPDATE %s SET ", table);
         for (i = 0; i < n; i++) {
             sb_printf(&sql, "%s = ", order[i]->name);
-            col_param(&sql, order[i], i + 1);
+            sb_printf(&sql, "$%zu%s", i + 1, pg_col_cast(order[i]->kind));
             sb_puts(&sql, ", ");
         }
         sb_printf(&sql, "updated_at = $%zu::timestamptz WHERE id = $%zu", n + 1, n + 2);

@@ -9,7 +9,9 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
+#include "adapters/store/columns.h"
 #include "adapters/store/store_internal.h"
+#include "base/sb.h"
 
 #define PG_I64_BUFSZ 24
 
@@ -82,5 +84,16 @@ int pg_placement_finish(struct store *s, const char *order_item_id, const char *
                         json_t **out);
 int pg_placement_stale(struct store *s, const char *order_id, int64_t now_us, size_t limit,
                        json_t **rows);
+
+/* pg_columns.c: rows of the column tables of columns.h. */
+/* Appends the select list of cols: every column as text, times as microseconds. */
+void pg_select_list(struct sb *sql, const struct col *cols);
+/* Row r of res, selected with pg_select_list(cols), as an object keyed by column. */
+json_t *pg_row_json(const PGresult *res, int r, const struct col *cols);
+/* Text of row value v as a parameter of kind k (new), NULL for SQL NULL; sets *bad when v does
+ * not fit the column (wrong JSON type, malformed uuid). */
+char *pg_col_param_text(enum col_kind k, const json_t *v, int *bad);
+/* The cast of a parameter placeholder of kind k ("" for text and enums). */
+const char *pg_col_cast(enum col_kind k);
 
 #endif

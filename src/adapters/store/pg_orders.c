@@ -20,54 +20,6 @@
 #include "base/sb.h"
 #include "base/uuid.h"
 
-/* The select list of a column table: everything as text, timestamps as microseconds. */
-static void select_list(struct sb *sql, const struct col *cols)
-{
-    for (size_t i = 0; cols[i].name; i++) {
-        const char *c = cols[i].name;
-        if (i)
-            sb_puts(sql, ", ");
-        if (cols[i].kind == COL_TIME)
-            sb_printf(sql,
-                      "(EXTRACT(EPOCH FROM date_trunc('second', %s))::bigint * 1000000 + "
-                      "EXTRACT(MICROSECONDS FROM %s)::bigint %% 1000000)",
-                      c, c);
-        else
-            sb_printf(sql, "%s::text", c);
-    }
-}
-
-static json_t *row_json(const PGresult *res, int r, const struct col *cols)
-{
-    json_t *row = json_object();
-    for (int i = 0; cols[i].name; i++) {
-        json_t *v = NULL;
-        if (!PQgetisnull(res, r, i)) {
-            const char *t = PQgetvalue(res, r, i);
-            double d;
-            int64_t n;
-            switch (cols[i].kind) {
-            case COL_TEXT:
-            case COL_UUID:
-                v = json_stringn(t, (size_t)PQgetlength(res, r, i));
-                break;
-            case COL_JSON:
-                v = pg_json(res, r, i);
-                break;
-            case COL_NUM:
-                v = num_parse_double(t, &d) == 0 ? json_real(d) : NULL;
-                break;
-            case COL_INT:
-            case COL_TIME:
-                v = num_parse_i64(t, &n) == 0 ? json_integer(n) : NULL;
-                break;
-            }
-        }
-        json_object_set_new(row, cols[i].name, v ? v : json_null());
-    }
-    return row;
-}
-
 static int query_rows(struct store *base, const char *what, const char *sql, const struct col *cols,
                       int nparams, const char *const *params, json_t **rows)
 {
@@ -78,7 +30,7 @@ static int query_rows(struct store *base, const char *what, const char *sql, con
         return rc;
     json_t *out = json_array();
     for (int r = 0; r < PQntuples(res); r++)
-        json_array_append_new(out, row_json(res, r, cols));
+        json_array_append_new(out, pg_row_json(res, r, cols));
     PQclear(res);
     *rows = out;
     return 0;
@@ -95,7 +47,7 @@ int pg_provider_orders_list(struct store *s, const char *provider_id, size_t lim
     const char *p[2] = {provider_id, limit_text(limit, lim)};
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, po_cols);
+    pg_select_list(&sql, po_cols);
     sb_puts(&sql, " FROM fulfillment_provider_orders WHERE provider_id = $1::text "
                   "ORDER BY created_at DESC, id DESC LIMIT $2::bigint");
     int rc = query_rows(s, "provider_orders_list", sb_str(&sql), po_cols, 2, p, rows);
@@ -113,75 +65,12 @@ int pg_provider_orders_for_order(struct store *s, const char *order_id, size_t l
     const char *p[2] = {canon, limit_text(limit, lim)};
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, po_cols);
+    pg_select_list(&sql, po_cols);
     sb_puts(&sql, " FROM fulfillment_provider_orders WHERE order_id = $1::uuid "
                   "ORDER BY created_at DESC, id DESC LIMIT $2::bigint");
     int rc = query_rows(s, "provider_orders_for_order", sb_str(&sql), po_cols, 2, p, rows);
     sb_release(&sql);
     return rc;
-}
-
-/* Text of v for a parameter of kind k (new, caller frees), NULL for SQL NULL; *bad is set
- * when v does not fit the column. */
-static char *param_text(enum col_kind k, const json_t *v, int *bad)
-{
-    char buf[64];
-    if (v == NULL || json_is_null(v))
-        return NULL;
-    switch (k) {
-    case COL_JSON: {
-        char *t = store_json_dump(v);
-        if (!t)
-            *bad = 1;
-        return t;
-    }
-    case COL_TIME:
-        if (!json_is_integer(v))
-            break;
-        iso_format_utc(json_integer_value(v), buf);
-        return xstrdup(buf);
-    case COL_NUM:
-        if (!json_is_number(v))
-            break;
-        snprintf(buf, sizeof(buf), "%.17g", json_number_value(v));
-        return xstrdup(buf);
-    case COL_INT:
-        if (!json_is_integer(v))
-            break;
-        snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)json_integer_value(v));
-        return xstrdup(buf);
-    case COL_UUID: {
-        char canon[UUID_STRLEN + 1];
-        if (!json_is_string(v) || uuid_parse(json_string_value(v), canon) != 0)
-            break;
-        return xstrdup(canon);
-    }
-    case COL_TEXT:
-        if (!json_is_string(v))
-            break;
-        return xstrdup(json_string_value(v));
-    }
-    *bad = 1;
-    return NULL;
-}
-
-static const char *cast_of(enum col_kind k)
-{
-    switch (k) {
-    case COL_UUID:
-        return "::uuid";
-    case COL_JSON:
-        return "::json";
-    case COL_NUM:
-        return "::numeric";
-    case COL_INT:
-        return "::int";
-    case COL_TIME:
-        return "::timestamptz";
-    case COL_TEXT:
-        break;
-    }
-    return ""; /* text and enums: the column's type decides */
 }
 
 #define MAX_COLS 24
@@ -219,7 +108,7 @@ static int insert_row(struct store *base, const char *table, const struct col *c
         int fixed = fixed_order_id && strcmp(c, "order_id") == 0;
         if (!v && !fixed)
             continue;
-        params[n] = fixed ? xstrdup(fixed_order_id) : param_text(cols[i].kind, v, &bad);
+        params[n] = fixed ? xstrdup(fixed_order_id) : pg_col_param_text(cols[i].kind, v, &bad);
         if (bad) {
             pg_set_err(s, "insert: value does not fit column", c);
             rc = ERR_INVALID;
@@ -227,7 +116,7 @@ static int insert_row(struct store *base, const char *table, const struct col *c
         }
         n++;
         sb_printf(&sql, ", %s", c);
-        sb_printf(&vals, ", $%d%s", n, cast_of(cols[i].kind));
+        sb_printf(&vals, ", $%d%s", n, pg_col_cast(cols[i].kind));
     }
     sb_printf(&sql, ") VALUES (%s)", sb_str(&vals));
     {
@@ -254,7 +143,7 @@ static int row_by_id(struct store *base, const char *table, const struct col *co
     json_t *rows = NULL;
     const char *p[1] = {id};
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, cols);
+    pg_select_list(&sql, cols);
     sb_printf(&sql, " FROM %s WHERE id = $1::uuid", table);
     int rc = query_rows(base, table, sb_str(&sql), cols, 1, p, &rows);
     sb_release(&sql);
@@ -298,7 +187,7 @@ int pg_order_row(struct store *s, const char *order_id, json_t **row)
     struct sb sql = SB_INIT;
     const char *p[1] = {canon};
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, item_cols);
+    pg_select_list(&sql, item_cols);
     sb_puts(&sql, " FROM order_items WHERE order_id = $1::uuid ORDER BY created_at, id");
     rc = query_rows(s, "order_items", sb_str(&sql), item_cols, 1, p, &items);
     sb_release(&sql);
@@ -373,7 +262,7 @@ int pg_timeline_list(struct store *s, const char *order_id, json_t **rows)
     const char *p[1] = {canon};
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, event_cols);
+    pg_select_list(&sql, event_cols);
     sb_puts(&sql, " FROM order_state_events WHERE order_id = $1::uuid "
                   "ORDER BY created_at DESC, id DESC");
     int rc = query_rows(s, "timeline_list", sb_str(&sql), event_cols, 1, p, rows);
@@ -400,7 +289,7 @@ static int attach_items(struct store *s, json_t *orders)
     }
     sb_puts(&ids, "}");
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, item_cols);
+    pg_select_list(&sql, item_cols);
     sb_puts(&sql, " FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY created_at, id");
     const char *p[1] = {sb_str(&ids)};
     json_t *rows = NULL;
@@ -430,7 +319,7 @@ int pg_orders_list(struct store *s, const struct order_filter *f, size_t limit, 
     int np = 0;
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, order_cols);
+    pg_select_list(&sql, order_cols);
     sb_puts(&sql, " FROM orders WHERE true");
     if (f && f->status) {
         params[np++] = f->status;

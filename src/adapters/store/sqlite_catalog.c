@@ -17,97 +17,6 @@
 #include "base/error.h"
 #include "base/sb.h"
 
-/* "a, b, c" of a column list. */
-static void col_list(struct sb *sql, const struct col *cols)
-{
-    for (const struct col *c = cols; c->name; c++)
-        sb_printf(sql, "%s%s", c == cols ? "" : ", ", c->name);
-}
-
-/* One result column as the JSON value of its kind (new reference, json null for NULL). */
-static json_t *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
-{
-    json_t *v = NULL;
-
-    if (sqlite3_column_type(st, i) == SQLITE_NULL)
-        return json_null();
-    switch (kind) {
-    case COL_TEXT:
-    case COL_UUID: {
-        char *t = sq_col_text(st, i);
-        v = t ? json_string(t) : NULL;
-        free(t);
-        break;
-    }
-    case COL_JSON:
-        v = sq_col_json(st, i);
-        break;
-    case COL_INT:
-        v = json_integer((json_int_t)sqlite3_column_int64(st, i));
-        break;
-    case COL_NUM:
-        v = json_real(sqlite3_column_double(st, i));
-        break;
-    case COL_TIME: {
-        int64_t us = sq_col_time(st, i);
-        v = us == STORE_NO_TIME ? NULL : json_integer((json_int_t)us);
-        break;
-    }
-    }
-    return v ? v : json_null();
-}
-
-static json_t *row_read(sqlite3_stmt *st, const struct col *cols)
-{
-    json_t *row = json_object();
-    int i = 0;
-
-    for (const struct col *c = cols; c->name; c++, i++)
-        json_object_set_new(row, c->name, col_value(st, i, c->kind));
-    return row;
-}
-
-/* Binds a row value by its column kind. ERR_INVALID when the value has the wrong JSON type. */
-static int bind_value(sqlite3_stmt *st, int i, enum col_kind kind, const json_t *v)
-{
-    if (v == NULL || json_is_null(v)) {
-        sqlite3_bind_null(st, i);
-        return 0;
-    }
-    switch (kind) {
-    case COL_TEXT:
-    case COL_UUID:
-        if (!json_is_string(v))
-            return ERR_INVALID;
-        sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v),
-                          SQLITE_TRANSIENT);
-        return 0;
-    case COL_JSON: {
-        char *text = store_json_dump(v);
-        if (text == NULL)
-            return ERR_INVALID;
-        sqlite3_bind_text(st, i, text, -1, free);
-        return 0;
-    }
-    case COL_INT:
-        if (!json_is_integer(v))
-            return ERR_INVALID;
-        sqlite3_bind_int64(st, i, (sqlite3_int64)json_integer_value(v));
-        return 0;
-    case COL_NUM:
-        if (!json_is_number(v))
-            return ERR_INVALID;
-        sqlite3_bind_double(st, i, json_number_value(v));
-        return 0;
-    case COL_TIME:
-        if (!json_is_integer(v))
-            return ERR_INVALID;
-        sq_bind_time(st, i, (int64_t)json_integer_value(v));
-        return 0;
-    }
-    return ERR_INVALID;
-}
-
 static int prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 {
     int r = sqlite3_prepare_v2(sq_db(s), sql, -1, st, NULL);
@@ -130,7 +39,7 @@ static int select_rows(struct store *s, const struct col *cols, const char *tabl
 
     *rows = json_array();
     sb_puts(&sql, "SELECT ");
-    col_list(&sql, cols);
+    sq_select_list(&sql, cols);
     sb_printf(&sql, " FROM %s %s", table, where);
     rc = prepare(s, sb_str(&sql), &st);
     sb_release(&sql);
@@ -141,7 +50,7 @@ static int select_rows(struct store *s, const struct col *cols, const char *tabl
     if (p2)
         sq_bind_text(st, 2, p2);
     while ((r = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(*rows, row_read(st, cols));
+        json_array_append_new(*rows, sq_row_json(st, cols));
     if (r != SQLITE_DONE)
         rc = sq_fail(sq_of(s), r, "select");
     sqlite3_finalize(st);
@@ -286,7 +195,7 @@ static int insert_row(struct store *s, const struct col *cols, const char *table
     if (rc == 0) {
         rc = prepare(s, sb_str(&sql), &st);
         for (i = 0; rc == 0 && i < n; i++)
-            rc = bind_value(st, (int)i + 1, order[i]->kind, values[i]);
+            rc = sq_bind_col(st, (int)i + 1, order[i]->kind, values[i]);
         if (rc == 0)
             rc = sq_run(sq_of(s), st, "insert");
         sqlite3_finalize(st);
@@ -331,7 +240,7 @@ static int update_row(struct store *s, const struct col *cols, const char *table
     if (rc == 0) {
         rc = prepare(s, sb_str(&sql), &st);
         for (i = 0; rc == 0 && i < n; i++)
-            rc = bind_value(st, (int)i + 1, order[i]->kind, values[i]);
+            rc = sq_bind_col(st, (int)i + 1, order[i]->kind, values[i]);
         if (rc == 0) {
             sq_bind_time(st, (int)n + 1, now_us);
             sq_bind_text(st, (int)n + 2, id);
@@ -457,11 +366,11 @@ int sq_balance_upsert(struct store *s, const char *provider_id, const json_t *ro
     rc = prepare(s, sql, &st);
     if (rc == 0) {
         sq_bind_text(st, 1, provider_id);
-        rc = bind_value(st, 2, COL_NUM, json_object_get(row, "balance_amount"));
+        rc = sq_bind_col(st, 2, COL_NUM, json_object_get(row, "balance_amount"));
         if (rc == 0)
-            rc = bind_value(st, 3, COL_TEXT, json_object_get(row, "currency"));
+            rc = sq_bind_col(st, 3, COL_TEXT, json_object_get(row, "currency"));
         if (rc == 0)
-            rc = bind_value(st, 4, COL_JSON, json_object_get(row, "payload"));
+            rc = sq_bind_col(st, 4, COL_JSON, json_object_get(row, "payload"));
         if (rc == 0) {
             sq_bind_time(st, 5, retrieved_us);
             rc = sq_run(sq_of(s), st, "balance_upsert");

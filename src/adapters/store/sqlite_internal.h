@@ -9,6 +9,8 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "adapters/store/columns.h"
+#include "base/sb.h"
 #include "core/store.h"
 
 struct sq_store;
@@ -26,6 +28,15 @@ int64_t sq_col_i64_or(sqlite3_stmt *st, int i, int64_t null_value);
 int sq_run(struct sq_store *s, sqlite3_stmt *st, const char *what);
 int sq_enter(struct sq_store *s, int *own);
 int sq_leave(struct sq_store *s, int own, int rc);
+
+/* sqlite_columns.c: rows of the column tables of columns.h. */
+/* Appends "a, b, c" of cols. */
+void sq_select_list(struct sb *sql, const struct col *cols);
+/* The current row of st, selected with sq_select_list(cols), as an object keyed by column. */
+json_t *sq_row_json(sqlite3_stmt *st, const struct col *cols);
+/* Binds row value v as column kind k (null for NULL or absent). ERR_INVALID for a value of the
+ * wrong JSON type or a malformed uuid. */
+int sq_bind_col(sqlite3_stmt *st, int i, enum col_kind k, const json_t *v);
 
 /* sqlite_catalog.c */
 int sq_providers_list(struct store *s, json_t **rows);

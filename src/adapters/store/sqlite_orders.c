@@ -17,48 +17,6 @@
 #include "base/sb.h"
 #include "base/uuid.h"
 
-/* "a, b, c" of a column table. */
-static void select_list(struct sb *sql, const struct col *cols)
-{
-    for (size_t i = 0; cols[i].name; i++)
-        sb_printf(sql, "%s%s", i ? ", " : "", cols[i].name);
-}
-
-/* The current row as an object keyed by column name. */
-static json_t *row_json(sqlite3_stmt *st, const struct col *cols)
-{
-    json_t *row = json_object();
-    for (int i = 0; cols[i].name; i++) {
-        json_t *v = NULL;
-        int null = sqlite3_column_type(st, i) == SQLITE_NULL;
-        switch (cols[i].kind) {
-        case COL_TEXT:
-        case COL_UUID: {
-            char *t = sq_col_text(st, i);
-            v = t ? json_string(t) : NULL;
-            free(t);
-            break;
-        }
-        case COL_JSON:
-            v = sq_col_json(st, i);
-            break;
-        case COL_NUM:
-            v = null ? NULL : json_real(sqlite3_column_double(st, i));
-            break;
-        case COL_INT:
-            v = null ? NULL : json_integer(sqlite3_column_int64(st, i));
-            break;
-        case COL_TIME: {
-            int64_t us = sq_col_time(st, i);
-            v = us == STORE_NO_TIME ? NULL : json_integer(us);
-            break;
-        }
-        }
-        json_object_set_new(row, cols[i].name, v ? v : json_null());
-    }
-    return row;
-}
-
 /* Prepares sql, lets bind() fill its parameters and collects every row into *rows (new
  * array). */
 static int query_rows(struct store *base, const char *what, const char *sql, const struct col *cols,
@@ -76,7 +34,7 @@ static int query_rows(struct store *base, const char *what, const char *sql, con
         sqlite3_bind_int64(st, (int)nparams + 1, limit);
     json_t *out = json_array();
     while ((r = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(out, row_json(st, cols));
+        json_array_append_new(out, sq_row_json(st, cols));
     int rc = 0;
     if (r != SQLITE_DONE) {
         rc = sq_fail(s, r, what);
@@ -97,7 +55,7 @@ int sq_provider_orders_list(struct store *s, const char *provider_id, size_t lim
 {
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, po_cols);
+    sq_select_list(&sql, po_cols);
     sb_puts(&sql, " FROM fulfillment_provider_orders WHERE provider_id = ?1 "
                   "ORDER BY created_at DESC, id DESC LIMIT ?2");
     const char *p[1] = {provider_id};
@@ -116,7 +74,7 @@ int sq_provider_orders_for_order(struct store *s, const char *order_id, size_t l
     }
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, po_cols);
+    sq_select_list(&sql, po_cols);
     sb_puts(&sql, " FROM fulfillment_provider_orders WHERE order_id = ?1 "
                   "ORDER BY created_at DESC, id DESC LIMIT ?2");
     const char *p[1] = {canon};
@@ -124,53 +82,6 @@ int sq_provider_orders_for_order(struct store *s, const char *order_id, size_t l
                         clamp_limit(limit), rows);
     sb_release(&sql);
     return rc;
-}
-
-/* Binds value v (from a row object) as column kind k. JSON is stored as Python json.dumps
- * text, times as ISO-8601 UTC text. */
-static int bind_value(sqlite3_stmt *st, int i, enum col_kind k, const json_t *v)
-{
-    if (v == NULL || json_is_null(v)) {
-        sqlite3_bind_null(st, i);
-        return 0;
-    }
-    switch (k) {
-    case COL_JSON: {
-        char *text = store_json_dump(v);
-        if (text == NULL)
-            return ERR_INVALID;
-        sqlite3_bind_text(st, i, text, -1, free);
-        return 0;
-    }
-    case COL_TIME:
-        if (!json_is_integer(v))
-            return ERR_INVALID;
-        sq_bind_time(st, i, json_integer_value(v));
-        return 0;
-    case COL_NUM:
-        if (!json_is_number(v))
-            return ERR_INVALID;
-        sqlite3_bind_double(st, i, json_number_value(v));
-        return 0;
-    case COL_INT:
-        if (!json_is_integer(v))
-            return ERR_INVALID;
-        sqlite3_bind_int64(st, i, json_integer_value(v));
-        return 0;
-    case COL_UUID: {
-        char canon[UUID_STRLEN + 1];
-        if (!json_is_string(v) || uuid_parse(json_string_value(v), canon) != 0)
-            return ERR_INVALID;
-        sq_bind_text(st, i, canon);
-        return 0;
-    }
-    case COL_TEXT:
-        if (!json_is_string(v))
-            return ERR_INVALID;
-        sq_bind_text(st, i, json_string_value(v));
-        return 0;
-    }
-    return ERR_INVALID;
 }
 
 /* INSERT of the columns of `cols` present in row (absent ones take their defaults), with id
@@ -226,7 +137,7 @@ static int insert_row(struct store *base, const char *table, const struct col *c
         const json_t *v = json_object_get(row, c);
         if (!v)
             continue;
-        if (bind_value(st, ++n, cols[i].kind, v) != 0) {
+        if (sq_bind_col(st, ++n, cols[i].kind, v) != 0) {
             sq_fail(s, SQLITE_MISMATCH, c);
             rc = ERR_INVALID;
             goto out;
@@ -247,7 +158,7 @@ static int row_by_id(struct store *base, const char *table, const struct col *co
     struct sb sql = SB_INIT;
     json_t *rows = NULL;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, cols);
+    sq_select_list(&sql, cols);
     sb_printf(&sql, " FROM %s WHERE id = ?1", table);
     const char *p[1] = {id};
     int rc = query_rows(base, table, sb_str(&sql), cols, p, 1, -1, &rows);
@@ -299,7 +210,7 @@ int sq_order_row(struct store *s, const char *order_id, json_t **row)
         return rc;
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, item_cols);
+    sq_select_list(&sql, item_cols);
     sb_puts(&sql, " FROM order_items WHERE order_id = ?1 ORDER BY created_at, id");
     const char *p[1] = {canon};
     rc = query_rows(s, "order_items", sb_str(&sql), item_cols, p, 1, -1, &items);
@@ -377,7 +288,7 @@ int sq_timeline_list(struct store *s, const char *order_id, json_t **rows)
     }
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, event_cols);
+    sq_select_list(&sql, event_cols);
     /* rowid breaks ties between events of the same microsecond: the later insert is newer */
     sb_puts(&sql, " FROM order_state_events WHERE order_id = ?1 "
                   "ORDER BY created_at DESC, rowid DESC");
@@ -408,7 +319,7 @@ static int attach_items(struct store *s, json_t *orders)
         struct sb sql = SB_INIT;
         json_t *rows = NULL;
         sb_puts(&sql, "SELECT ");
-        select_list(&sql, item_cols);
+        sq_select_list(&sql, item_cols);
         sb_puts(&sql, " FROM order_items WHERE order_id IN (");
         for (size_t i = 0; i < count; i++) {
             ids[i] = json_string_value(json_object_get(json_array_get(orders, start + i), "id"));
@@ -444,7 +355,7 @@ int sq_orders_list(struct store *s, const struct order_filter *f, size_t limit, 
     size_t np = 0;
     struct sb sql = SB_INIT;
     sb_puts(&sql, "SELECT ");
-    select_list(&sql, order_cols);
+    sq_select_list(&sql, order_cols);
     sb_puts(&sql, " FROM orders WHERE 1 = 1");
     if (f && f->status) {
         sb_puts(&sql, " AND status = ?");
